@@ -1,0 +1,40 @@
+/* The daemon's configuration: the libconfig tree plus the core-level values read from it.
+ * Loading happens in two steps because plugin-specific keys can only be checked once the
+ * plugins named by the core-level keys (plugin_path) are loaded. */
+#ifndef PROXYD_CORE_CONF_H
+#define PROXYD_CORE_CONF_H
+
+#include "cfg.h"
+#include "log.h"
+
+#define CONF_MAX_PLUGIN_DIRS 16
+
+struct conf {
+	struct cfg_file file;
+	int log_level;
+	enum log_target log_target;
+	int log_target_set;
+	const char *plugin_dirs[CONF_MAX_PLUGIN_DIRS];
+	int n_plugin_dirs;
+	char *owned_dirs[CONF_MAX_PLUGIN_DIRS];
+	long long drain_timeout_ms;
+	/* Role sections, NULL when absent. */
+	const proxyd_cfg *server;
+	const proxyd_cfg *agent;
+};
+
+/* Step 1: parse the file and the core-level keys. extra_dirs (--plugin-dir) come first in the
+ * search path, then the file's plugin_path, then PROXYD_PLUGIN_PATH, then the built-in dir.
+ * Returns the number of errors so far (in c->file.errors). */
+int conf_load(struct conf *c, const char *path, const char *const *extra_dirs, int n_extra);
+/* Only the plugin search path (for `proxyd -V` without -c). Release with conf_fini. */
+void conf_init_without_file(struct conf *c, const char *const *extra_dirs, int n_extra);
+/* Step 2, with plugins loaded: check the role sections (asking transports about their
+ * endpoints) and report unknown keys. Returns the total number of errors. */
+int conf_check(struct conf *c);
+void conf_fini(struct conf *c);
+
+/* Print every error as "file:line: message" to stderr (for -t) or the log. */
+void conf_print_errors(const struct conf *c, int to_log);
+
+#endif

@@ -1,0 +1,294 @@
+/*
+ * proxyd/plugin.h — the stable C ABI between the proxyd core and its plugins.
+ *
+ * This is the only header a plugin includes. Build against it with
+ *     cc -shared -fPIC $(pkg-config --cflags proxyd-plugin) -o my-plugin.so my.c
+ * and install the result into $(pkg-config --variable=plugindir proxyd-plugin).
+ *
+ * How a plugin is found and checked
+ * ---------------------------------
+ * A plugin is a shared object that exports ONE data symbol, `proxyd_plugin_descriptor`
+ * (declare it with PROXYD_PLUGIN_DECLARE below). It is data, not a function, so the host
+ * can check it without running any plugin code. The host reads, in this order, and stops at
+ * the first failure with "expected X, got Y" in its message:
+ *   1. magic          == PROXYD_PLUGIN_MAGIC
+ *   2. abi_major      == the host's PROXYD_ABI_MAJOR
+ *   3. abi_minor      <= the host's PROXYD_ABI_MINOR (a plugin built for a newer host is refused)
+ *   4. size           <= sizeof(struct proxyd_plugin_descriptor) of the host, and ops_size
+ *                        <= the host's size of that kind's ops table
+ *   5. required callbacks are present (init, fini, and those marked REQUIRED per kind)
+ *   6. name is unique among loaded plugins
+ * Only then is init() called. A plugin must not do work in ELF constructors.
+ *
+ * Ownership and threading
+ * -----------------------
+ * proxyd runs one libevent loop in one thread. Every callback below runs on that thread and
+ * must not block. Strings passed to a callback are valid only for the duration of the call
+ * unless said otherwise; copy what you keep. Whoever allocates frees, except where a
+ * function's comment says ownership moves.
+ *
+ * Versioning (the rules)
+ * ----------------------
+ *  - Adding a function at the END of struct proxyd_host, or a field at the END of an ops table
+ *    or of the descriptor: bump PROXYD_ABI_MINOR. Old plugins keep working: the host copies
+ *    an older, shorter ops table into a zero-filled table of its own size, and a plugin must
+ *    check host->size (PROXYD_HOST_HAS) before calling a function newer than its own build.
+ *  - Changing or removing anything, or reordering: bump PROXYD_ABI_MAJOR, reset MINOR to 0.
+ *
+ * Changelog
+ * ---------
+ *  2026-11-22  1.0  First stable ABI: descriptor, host table (log, config, loop, timers,
+ *                   fd watches, byte-stream connections), transport/router/provider ops.
+ */
+#ifndef PROXYD_PLUGIN_H
+#define PROXYD_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PROXYD_PLUGIN_MAGIC 0x50525859u /* "PRXY" */
+#define PROXYD_ABI_MAJOR 1
+#define PROXYD_ABI_MINOR 0
+
+/* The name of the one exported symbol. */
+#define PROXYD_PLUGIN_SYMBOL "proxyd_plugin_descriptor"
+
+#if defined(__GNUC__)
+#define PROXYD_EXPORT __attribute__((visibility("default")))
+#define PROXYD_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PROXYD_EXPORT
+#define PROXYD_PRINTF(f, a)
+#endif
+
+/* ---- Opaque handles: the core owns them; plugins only pass them back. ---- */
+typedef struct proxyd_plugin proxyd_plugin;     /* this plugin, as the host knows it */
+typedef struct proxyd_cfg proxyd_cfg;           /* a node of the configuration tree */
+typedef struct proxyd_timer proxyd_timer;       /* a one-shot or repeating timer */
+typedef struct proxyd_watch proxyd_watch;       /* a readiness watch on a file descriptor */
+typedef struct proxyd_listener proxyd_listener; /* a server-side endpoint the core asked for */
+typedef struct proxyd_dial proxyd_dial;         /* one outgoing connection attempt */
+typedef struct proxyd_request proxyd_request;   /* a read-only HTTP request head (routers) */
+typedef struct proxyd_provider proxyd_provider; /* one configured provider instance */
+
+enum proxyd_plugin_kind {
+	PROXYD_KIND_TRANSPORT = 1,
+	PROXYD_KIND_ROUTER = 2,
+	PROXYD_KIND_PROVIDER = 3,
+};
+
+enum proxyd_log_level {
+	PROXYD_LOG_ERROR = 0,
+	PROXYD_LOG_WARN = 1,
+	PROXYD_LOG_INFO = 2,
+	PROXYD_LOG_DEBUG = 3,
+};
+
+/* fd watch events (may be or-ed). */
+#define PROXYD_WATCH_READ 0x02
+#define PROXYD_WATCH_WRITE 0x04
+
+/* Which side of a connection an endpoint configuration describes. */
+enum proxyd_role {
+	PROXYD_ROLE_SERVER = 1, /* an entry of server.listen */
+	PROXYD_ROLE_AGENT = 2,  /* an entry of agent.servers */
+};
+
+/* What a transport knows about the peer of a connection it hands to the core. */
+struct proxyd_peer_info {
+	uint32_t size;            /* sizeof(struct proxyd_peer_info) as the plugin compiled it */
+	const char *address;      /* "host:port" of the peer, for logs */
+	const char *identity;     /* verified peer identity (certificate CN), or NULL */
+	const char *security;     /* e.g. "TLSv1.3 TLS_AES_256_GCM_SHA384", or "plain" */
+	int verified;             /* 1 when the identity was cryptographically verified */
+};
+
+/*
+ * The host function table, handed to init(). It starts with its own size and only grows at
+ * the end. Test for a function newer than ABI 1.0 with PROXYD_HOST_HAS(host, member).
+ */
+struct proxyd_host {
+	uint32_t size;
+	uint16_t abi_major;
+	uint16_t abi_minor;
+
+	/* Logging. One line per call; the host adds time, level, the plugin's name and, when
+	 * conn_id is not 0, "conn=<id>". Never pass secrets. */
+	void (*log)(proxyd_plugin *self, int level, uint64_t conn_id, const char *fmt, ...)
+		PROXYD_PRINTF(4, 5);
+	void (*vlog)(proxyd_plugin *self, int level, uint64_t conn_id, const char *fmt,
+		     va_list ap);
+	/* A fresh connection id, unique in this process, for log lines. */
+	uint64_t (*next_conn_id)(void);
+
+	/* Configuration. A proxyd_cfg is valid until the configuration is reloaded or the
+	 * plugin's fini. Reading a key marks it as known: any key no one reads is reported by
+	 * `proxyd -t` as unknown. The getters return 0, -ENOENT when the key is absent, or
+	 * -EINVAL after recording "file:line: key: expected <type>" as a configuration error.
+	 * Strings stay valid as long as the cfg node. */
+	int (*cfg_string)(const proxyd_cfg *group, const char *key, const char **out);
+	int (*cfg_int)(const proxyd_cfg *group, const char *key, long long *out);
+	int (*cfg_bool)(const proxyd_cfg *group, const char *key, int *out);
+	/* A child group, list or array by key; NULL if absent (marks it known). */
+	const proxyd_cfg *(*cfg_child)(const proxyd_cfg *group, const char *key);
+	/* Elements of a list or array (and members of a group), by index. */
+	int (*cfg_count)(const proxyd_cfg *node);
+	const proxyd_cfg *(*cfg_elem)(const proxyd_cfg *node, int index);
+	/* The scalar value of an element itself (for arrays of strings). */
+	const char *(*cfg_elem_string)(const proxyd_cfg *node);
+	/* Record a configuration error at node's file and line; makes -t fail. */
+	void (*cfg_error)(const proxyd_cfg *node, const char *fmt, ...) PROXYD_PRINTF(2, 3);
+	/* Resolve a path from the configuration relative to the config file's directory.
+	 * Writes into buf (size len); returns buf, or NULL if it does not fit. */
+	const char *(*cfg_path)(const proxyd_cfg *node, const char *path, char *buf, size_t len);
+
+	/* The event loop. Returns the `struct event_base *` of libevent 2.1, the framework's
+	 * loop: a transport may create bufferevents on it. Routers and providers need not. */
+	void *(*event_base)(void);
+	/* Timers: cb runs on the loop thread. timer_start re-arms (after_ms from now; repeat
+	 * when `repeat` is non-zero). timer_free cancels and frees; safe inside cb. */
+	proxyd_timer *(*timer_new)(void (*cb)(void *arg), void *arg);
+	void (*timer_start)(proxyd_timer *t, uint64_t after_ms, int repeat);
+	void (*timer_stop)(proxyd_timer *t);
+	void (*timer_free)(proxyd_timer *t);
+	/* fd watches: cb(fd, events, arg) with PROXYD_WATCH_* bits; persistent until freed. */
+	proxyd_watch *(*watch_new)(int fd, int events, void (*cb)(int fd, int events, void *arg),
+				   void *arg);
+	void (*watch_free)(proxyd_watch *w);
+
+	/* Byte-stream transports hand finished (handshaken, authenticated) connections to the
+	 * core. `bev` is a `struct bufferevent *` on the host's event_base; ownership moves to
+	 * the core, which frees it (and with BEV_OPT_CLOSE_ON_FREE, the socket). The core
+	 * multiplexes proxyd streams over it. info is copied. */
+	void (*listener_accepted)(proxyd_listener *l, void *bev, const struct proxyd_peer_info *info);
+	void (*dial_connected)(proxyd_dial *d, void *bev, const struct proxyd_peer_info *info);
+	/* A dial that failed; reason is shown to the operator. After this call the plugin
+	 * forgets d; the core calls no dial_cancel for it. */
+	void (*dial_failed)(proxyd_dial *d, int err, const char *reason);
+};
+
+#define PROXYD_HOST_HAS(host, member)                                                         \
+	((host)->size >= offsetof(struct proxyd_host, member) + sizeof((host)->member) &&          \
+	 (host)->member != NULL)
+
+/*
+ * Transport ops. A transport carries sessions between proxyd nodes (agent <-> server).
+ * REQUIRED: check, listen, unlisten, dial, dial_cancel.
+ */
+struct proxyd_transport_ops {
+	/* Validate one endpoint entry (server.listen[i] for ROLE_SERVER, agent.servers[i] for
+	 * ROLE_AGENT) by reading its keys with host->cfg_*; report problems with cfg_error.
+	 * Returns 0 when usable. Runs for `proxyd -t` and before listen/dial. */
+	int (*check)(void *plugin_state, const proxyd_cfg *endpoint, int role);
+	/* Start accepting on an endpoint; hand each connection to host->listener_accepted.
+	 * *listener_state is passed back to unlisten. Returns 0 or -errno (logged by plugin). */
+	int (*listen)(void *plugin_state, const proxyd_cfg *endpoint, proxyd_listener *l,
+		      void **listener_state);
+	void (*unlisten)(void *listener_state);
+	/* Begin connecting to a server endpoint; finish with exactly one of
+	 * host->dial_connected or host->dial_failed, never from inside dial() itself. */
+	int (*dial)(void *plugin_state, const proxyd_cfg *endpoint, proxyd_dial *d,
+		    void **dial_state);
+	/* Abandon a dial in progress; no host callback follows. */
+	void (*dial_cancel)(void *dial_state);
+};
+
+/* Router verdicts. */
+enum proxyd_route_verdict {
+	PROXYD_ROUTE_NEXT = 0,   /* not mine; ask the next router */
+	PROXYD_ROUTE_MATCH = 1,  /* *out filled: send it there */
+	PROXYD_ROUTE_REJECT = 2, /* answer with out->status */
+};
+
+/* What a router fills in on MATCH or REJECT. Buffers belong to the core and hold at least
+ * the given sizes; write NUL-terminated strings. */
+struct proxyd_route_result {
+	uint32_t size;
+	int status;           /* REJECT: the HTTP status to answer with */
+	char *agent;          /* MATCH: agent id, or "" for a direct address */
+	size_t agent_len;
+	char *service;        /* MATCH: the agent's service name, or "" for its default */
+	size_t service_len;
+	char *address;        /* MATCH: a direct "host:port" instead of an agent, or "" */
+	size_t address_len;
+	char *path;           /* MATCH: the rewritten path, or "" to keep it */
+	size_t path_len;
+	char *add_headers;    /* MATCH/REJECT: "Name: value\r\n" lines to add to the request
+				 (MATCH) or response (REJECT) */
+	size_t add_headers_len;
+};
+
+/*
+ * Router ops. Routers run in configuration order on each request head.
+ * REQUIRED: route_new, route_free, route.
+ */
+struct proxyd_router_ops {
+	/* One instance per entry of http.routes; read the entry's keys; 0 or -errno. */
+	int (*route_new)(void *plugin_state, const proxyd_cfg *entry, void **route_state);
+	void (*route_free)(void *route_state);
+	/* Decide for one request. Pure with respect to the request: read it through the
+	 * request accessors in the host table (added with the HTTP edge, ABI minor bump). */
+	int (*route)(void *route_state, const proxyd_request *req, struct proxyd_route_result *out);
+};
+
+/*
+ * Provider ops. A provider makes a local service public by some external means.
+ * REQUIRED: provider_new, provider_free, start, stop.
+ */
+struct proxyd_provider_ops {
+	int (*provider_new)(void *plugin_state, const proxyd_cfg *entry, proxyd_provider *p,
+			    void **provider_state);
+	void (*provider_free)(void *provider_state);
+	int (*start)(void *provider_state);
+	/* Begin stopping; the plugin finishes asynchronously. */
+	void (*stop)(void *provider_state);
+};
+
+/*
+ * The descriptor. The identity fields come first and never move: they protect the rest.
+ */
+struct proxyd_plugin_descriptor {
+	uint32_t magic;     /* PROXYD_PLUGIN_MAGIC */
+	uint16_t abi_major; /* PROXYD_ABI_MAJOR the plugin was built against */
+	uint16_t abi_minor; /* PROXYD_ABI_MINOR the plugin was built against */
+	uint32_t size;      /* sizeof(struct proxyd_plugin_descriptor) as the plugin compiled it */
+	uint32_t kind;      /* enum proxyd_plugin_kind */
+	const char *name;   /* unique per kind-less namespace, e.g. "tcp" for transport-tcp */
+	const char *version;
+	/* Called once after the checks pass. *state is handed back to every op and to fini.
+	 * Return 0, or -errno to refuse loading (log why through host->log first). */
+	int (*init)(const struct proxyd_host *host, proxyd_plugin *self, void **state);
+	/* Called once at shutdown, after every instance made through ops has been freed. */
+	void (*fini)(void *state);
+	/* The kind's ops table (struct proxyd_transport_ops etc.) and its compiled size. */
+	const void *ops;
+	uint32_t ops_size;
+};
+
+/* Declare a plugin in one line:
+ *   PROXYD_PLUGIN_DECLARE(PROXYD_KIND_TRANSPORT, "tcp", "1.0", my_init, my_fini, &my_ops);
+ */
+#define PROXYD_PLUGIN_DECLARE(kind_, name_, version_, init_, fini_, ops_)                     \
+	PROXYD_EXPORT const struct proxyd_plugin_descriptor proxyd_plugin_descriptor = {           \
+		PROXYD_PLUGIN_MAGIC,                                                               \
+		PROXYD_ABI_MAJOR,                                                                  \
+		PROXYD_ABI_MINOR,                                                                  \
+		(uint32_t)sizeof(struct proxyd_plugin_descriptor),                                 \
+		(kind_),                                                                           \
+		(name_),                                                                           \
+		(version_),                                                                        \
+		(init_),                                                                           \
+		(fini_),                                                                           \
+		(ops_),                                                                            \
+		(uint32_t)sizeof(*(ops_)),                                                         \
+	}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PROXYD_PLUGIN_H */
