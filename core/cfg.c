@@ -37,8 +37,10 @@ static void add_error(struct cfg_file *f, const char *file, int line, const char
 
 static int finish_load(struct cfg_file *f, int ok)
 {
-	if (ok == CONFIG_TRUE)
+	if (ok == CONFIG_TRUE) {
+		f->parsed = 1;
 		return 0;
+	}
 	if (config_error_type(&f->lc) == CONFIG_ERR_FILE_IO) {
 		char msg[512];
 		snprintf(msg, sizeof msg, "cannot read: %s", strerror(errno ? errno : EIO));

@@ -15,6 +15,7 @@ struct cfg_file {
 	char *dir;
 	char **errors;
 	int n_errors;
+	int parsed; /* the text parsed: the tree is whole, so its values can all be checked */
 };
 
 /* Parse path. Returns 0, or -1 with the parse error recorded (file:line: message). The

@@ -131,6 +131,7 @@ int conf_load(struct conf *c, const char *path, const char *const *extra_dirs, i
 	}
 	c->server = cfg_get_child(root, "server");
 	c->agent = cfg_get_child(root, "agent");
+	c->tcp = cfg_get_child(root, "tcp");
 	return c->file.n_errors;
 }
 
@@ -184,36 +185,6 @@ static void check_list_of_endpoints(struct conf *c, const proxyd_cfg *section, c
 	}
 }
 
-static void check_services(const proxyd_cfg *agent)
-{
-	const proxyd_cfg *list = cfg_get_child(agent, "services");
-	if (!list)
-		return;
-	if (!cfg_is_list(list)) {
-		cfg_error(list, "agent.services: expected a list ( { name = ...; url = ...; } )");
-		return;
-	}
-	int defaults = 0;
-	for (int i = 0; i < cfg_count(list); i++) {
-		const proxyd_cfg *s = cfg_elem(list, i);
-		const char *name, *url, *addr;
-		int dflt = 0;
-		if (!cfg_is_group(s)) {
-			cfg_error(s, "agent.services[%d]: expected a group", i);
-			continue;
-		}
-		if (cfg_get_string(s, "name", &name) == -ENOENT)
-			cfg_error(s, "agent.services[%d]: 'name' is required", i);
-		int has_url = cfg_get_string(s, "url", &url) == 0;
-		int has_addr = cfg_get_string(s, "address", &addr) == 0;
-		if (has_url == has_addr)
-			cfg_error(s, "agent.services[%d]: give exactly one of 'url' (HTTP) or 'address' (TCP)",
-				  i);
-		if (cfg_get_bool(s, "default", &dflt) == 0 && dflt && ++defaults == 2)
-			cfg_error(s, "agent.services[%d]: only one service can be the default", i);
-	}
-}
-
 int conf_check(struct conf *c)
 {
 	if (c->server) {
@@ -230,15 +201,16 @@ int conf_check(struct conf *c)
 			if (cfg_get_string(c->agent, "id", &id) == -ENOENT)
 				cfg_error(c->agent, "agent: 'id' is required");
 			check_list_of_endpoints(c, c->agent, "servers", "agent", PROXYD_ROLE_AGENT);
-			check_services(c->agent);
 		}
 	}
+	conf_roles_check(c);
 	cfg_report_unknown(&c->file);
 	return c->file.n_errors;
 }
 
 void conf_fini(struct conf *c)
 {
+	conf_roles_fini(c);
 	if (c->file.path)
 		cfg_file_fini(&c->file);
 	for (int i = 0; i < CONF_MAX_PLUGIN_DIRS; i++)

@@ -8,6 +8,52 @@
 #include "log.h"
 
 #define CONF_MAX_PLUGIN_DIRS 16
+#define CONF_MAX_SERVICES 64
+#define CONF_ID_MAX 64
+
+struct conf_token {
+	char id[CONF_ID_MAX + 1];
+	char *token; /* secret: never logged */
+};
+
+struct conf_tcp_edge {
+	const char *listen; /* "host:port" */
+	const char *agent;
+	const char *service;
+	const proxyd_cfg *node;
+};
+
+struct conf_server {
+	struct conf_token *tokens;
+	int n_tokens;
+	const char **load_balanced; /* agent ids that may hold several sessions at once */
+	int n_load_balanced;
+	long long handshake_timeout_ms;
+	long long idle_timeout_ms;
+	struct conf_tcp_edge *tcp;
+	int n_tcp;
+};
+
+struct conf_service {
+	const char *name;
+	int kind; /* OPEN_KIND_TCP or OPEN_KIND_HTTP */
+	int is_default;
+	char address[128]; /* "host:port" to connect to */
+};
+
+struct conf_agent {
+	const char *id;
+	char *token; /* secret: never logged */
+	struct conf_service services[CONF_MAX_SERVICES];
+	int n_services;
+	long long ping_interval_ms;
+	long long reconnect_min_ms, reconnect_max_ms;
+};
+
+struct conf_admin {
+	char socket[256];
+	unsigned mode;
+};
 
 struct conf {
 	struct cfg_file file;
@@ -21,7 +67,16 @@ struct conf {
 	/* Role sections, NULL when absent. */
 	const proxyd_cfg *server;
 	const proxyd_cfg *agent;
+	const proxyd_cfg *tcp;
+	/* Filled by conf_check. */
+	struct conf_server srv;
+	struct conf_agent agt;
+	struct conf_admin admin;
 };
+
+/* conf_roles.c: read the role keys (server auth, tcp edges, agent services, admin). */
+void conf_roles_check(struct conf *c);
+void conf_roles_fini(struct conf *c);
 
 /* Step 1: parse the file and the core-level keys. extra_dirs (--plugin-dir) come first in the
  * search path, then the file's plugin_path, then PROXYD_PLUGIN_PATH, then the built-in dir.

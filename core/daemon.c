@@ -96,7 +96,7 @@ static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
 	conf_load(next, path, reload_extra_dirs, reload_n_extra);
 	/* Plugins are not rescanned on reload: a plugin's code cannot be swapped under live
 	 * connections. A new plugin_path takes effect on restart. */
-	if (next->file.n_errors == 0)
+	if (next->file.parsed)
 		conf_check(next);
 	if (next->file.n_errors > 0) {
 		conf_print_errors(next, 1);

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "loop.h"
 #include "plugins.h"
+#include "roles.h"
 
 #include <event2/event.h>
 #include <fcntl.h>
@@ -178,8 +179,10 @@ int main(int argc, char **argv)
 	/* -t prints what it finds itself; keep plugin-load chatter at warnings. */
 	log_setup(test ? PROXYD_LOG_WARN : PROXYD_LOG_INFO, LOG_TO_STDERR);
 	int errors = conf_load(c, config_path, extra, n_extra);
-	if (errors == 0) {
-		if (!test)
+	/* A wrong core-level value does not stop the checks: -t reports every problem. Only a
+	 * file that did not parse does. */
+	if (c->file.parsed) {
+		if (!test && errors == 0)
 			log_setup(c->log_level, c->log_target);
 		plugins_load(c->plugin_dirs, c->n_plugin_dirs, NULL);
 		plugins_init_all();
@@ -210,6 +213,7 @@ int main(int argc, char **argv)
 		/* libevent's epoll fd does not survive fork in a usable state. */
 		event_reinit(loop_base());
 	}
+	daemon_set_roles(&roles_default);
 	int code = daemon_run(c, extra, n_extra);
 	c = daemon_conf();
 	conf_fini(c);

@@ -1,0 +1,18 @@
+/* The agent role: one session to one server at a time, re-established on loss. */
+#ifndef PROXYD_CORE_AGENT_H
+#define PROXYD_CORE_AGENT_H
+
+#include "conf.h"
+
+struct evbuffer;
+
+int agent_start(struct conf *c);
+void agent_stop(void);
+int agent_running(void);
+/* Reload: take the new configuration without dropping the session. */
+void agent_set_conf(struct conf *c);
+void agent_drain_begin(void);
+int agent_busy(void);
+void agent_status_sessions(struct evbuffer *out, int *first);
+
+#endif

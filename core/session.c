@@ -1,0 +1,954 @@
+/* The multiplexer: frames in and out of one bufferevent, stream table, per-stream flow
+ * control with window autotuning, fair round-robin sending, PING, GOAWAY. The wire format
+ * lives in frame.c; this file is the state machine around it. */
+#include "config.h"
+#include "session.h"
+#include "log.h"
+#include "loop.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STREAM_BUCKETS 1024
+/* A DATA frame carries at most this much, so one busy stream cannot hog the connection for
+ * long: the round-robin moves on after each frame. */
+#define SEND_CHUNK (32 * 1024)
+/* Keep about this much queued in the connection's output; more only adds latency. */
+#define OUT_HIGH (512 * 1024)
+#define OUT_LOW (128 * 1024)
+/* A stream's owner may queue this much beyond its window before being told to wait. */
+#define STREAM_QUEUE_SLACK (64 * 1024)
+#define PING_INTERVAL_MS 15000
+#define CLOSE_FLUSH_MS 2000
+
+struct stream {
+	struct session *s;
+	uint32_t id;
+	struct stream *bucket_next;
+	struct stream *ready_next, *ready_prev;
+	int in_ready;
+	struct evbuffer *in, *out;
+	uint32_t send_window;     /* bytes the peer still lets us send */
+	uint32_t recv_window;     /* our window size (grows by autotuning) */
+	uint32_t recv_avail;      /* bytes the peer may still send before our next update */
+	uint32_t consumed_unsent; /* consumed by the owner, not yet announced */
+	uint64_t last_update_ms;
+	struct open_header oh;
+	unsigned syn_pending : 1, fin_queued : 1, fin_sent : 1, fin_recv : 1, reset : 1,
+		released : 1, peer_opened : 1, counted_closed : 1, want_writable : 1;
+	const struct stream_cbs *cbs;
+	void *arg;
+};
+
+struct session {
+	struct bufferevent *bev;
+	int is_dialer;
+	uint64_t conn_id;
+	struct session_limits lim;
+	const struct session_cbs *cbs;
+	void *owner;
+	struct stream *buckets[STREAM_BUCKETS];
+	struct stream *ready_head, *ready_tail;
+	uint32_t next_local_id;
+	uint32_t highest_peer_id;
+	uint32_t peer_open; /* peer-opened streams not yet closed, for the limit */
+	struct evbuffer *control_in;
+	struct session_stats stats;
+	uint64_t ping_sent_us;
+	uint8_t ping_token[8];
+	proxyd_timer *ping_timer;
+	proxyd_timer *close_timer;
+	proxyd_timer *pump_timer;
+	int got_preface, closed, closing, notified, peer_goaway, dispatching;
+	char close_reason[256];
+	struct stream *dead; /* released streams freed after the current dispatch */
+};
+
+static void pump(struct session *s);
+static void session_fail(struct session *s, const char *fmt, ...) PROXYD_PRINTF(2, 3);
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* ---- stream table ---- */
+
+static struct stream *find_stream(struct session *s, uint32_t id)
+{
+	for (struct stream *st = s->buckets[id % STREAM_BUCKETS]; st; st = st->bucket_next)
+		if (st->id == id)
+			return st;
+	return NULL;
+}
+
+static void ready_add(struct stream *st)
+{
+	struct session *s = st->s;
+	if (st->in_ready)
+		return;
+	st->in_ready = 1;
+	st->ready_next = NULL;
+	st->ready_prev = s->ready_tail;
+	if (s->ready_tail)
+		s->ready_tail->ready_next = st;
+	else
+		s->ready_head = st;
+	s->ready_tail = st;
+}
+
+static void ready_remove(struct stream *st)
+{
+	struct session *s = st->s;
+	if (!st->in_ready)
+		return;
+	if (st->ready_prev)
+		st->ready_prev->ready_next = st->ready_next;
+	else
+		s->ready_head = st->ready_next;
+	if (st->ready_next)
+		st->ready_next->ready_prev = st->ready_prev;
+	else
+		s->ready_tail = st->ready_prev;
+	st->in_ready = 0;
+	st->ready_next = st->ready_prev = NULL;
+}
+
+static struct stream *stream_alloc(struct session *s, uint32_t id)
+{
+	struct stream *st = calloc(1, sizeof *st);
+	if (!st)
+		return NULL;
+	st->in = evbuffer_new();
+	st->out = evbuffer_new();
+	if (!st->in || !st->out) {
+		if (st->in)
+			evbuffer_free(st->in);
+		if (st->out)
+			evbuffer_free(st->out);
+		free(st);
+		return NULL;
+	}
+	st->s = s;
+	st->id = id;
+	st->send_window = s->lim.initial_window;
+	st->recv_window = s->lim.initial_window;
+	st->recv_avail = s->lim.initial_window;
+	st->last_update_ms = loop_now_ms();
+	struct stream **b = &s->buckets[id % STREAM_BUCKETS];
+	st->bucket_next = *b;
+	*b = st;
+	s->stats.streams_open++;
+	s->stats.streams_total++;
+	return st;
+}
+
+static void stream_unlink(struct stream *st)
+{
+	struct session *s = st->s;
+	for (struct stream **p = &s->buckets[st->id % STREAM_BUCKETS]; *p; p = &(*p)->bucket_next)
+		if (*p == st) {
+			*p = st->bucket_next;
+			break;
+		}
+	ready_remove(st);
+	s->stats.streams_open--;
+}
+
+static void stream_destroy(struct stream *st)
+{
+	evbuffer_free(st->in);
+	evbuffer_free(st->out);
+	free(st);
+}
+
+/* A stream is closed for the protocol once both FINs passed or it was reset. */
+static void note_protocol_close(struct stream *st)
+{
+	if (st->counted_closed)
+		return;
+	if (!(st->reset || (st->fin_sent && st->fin_recv)))
+		return;
+	st->counted_closed = 1;
+	if (st->peer_opened && st->s->peer_open > 0)
+		st->s->peer_open--;
+}
+
+static void maybe_free(struct stream *st)
+{
+	note_protocol_close(st);
+	if (!st->released || !st->counted_closed)
+		return;
+	stream_unlink(st);
+	if (st->s->dispatching) {
+		st->bucket_next = st->s->dead;
+		st->s->dead = st;
+	} else {
+		stream_destroy(st);
+	}
+}
+
+static void free_dead(struct session *s)
+{
+	while (s->dead) {
+		struct stream *st = s->dead;
+		s->dead = st->bucket_next;
+		stream_destroy(st);
+	}
+}
+
+/* ---- output ---- */
+
+static void write_frame(struct session *s, uint8_t type, uint8_t flags, uint32_t id,
+			const void *payload, size_t len)
+{
+	struct frame_header h = {.length = (uint32_t)len, .type = type, .flags = flags, .stream_id = id};
+	uint8_t hdr[FRAME_HEADER_LEN];
+	frame_encode_header(hdr, &h);
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	evbuffer_add(out, hdr, sizeof hdr);
+	if (len)
+		evbuffer_add(out, payload, len);
+}
+
+static void send_rst(struct session *s, uint32_t id, uint32_t code, const char *reason)
+{
+	uint8_t p[4 + 256];
+	size_t n = frame_encode_rst(p, code, reason ? reason : "");
+	write_frame(s, FRAME_RST, 0, id, p, n);
+}
+
+static void send_window_update(struct stream *st, int force)
+{
+	struct session *s = st->s;
+	if (st->reset || st->fin_recv || st->consumed_unsent == 0)
+		return;
+	/* Announce in batches: a quarter of the window is enough to keep data flowing
+	 * without a WINDOW frame per read. */
+	if (!force && st->consumed_unsent < st->recv_window / 4)
+		return;
+	uint32_t increment = st->consumed_unsent;
+	uint64_t now = loop_now_ms();
+	uint64_t rtt_ms = s->stats.rtt_us ? (s->stats.rtt_us + 999) / 1000 : 1;
+	/* Autotuning: if a whole window was used up within two round trips, the window and not
+	 * the reader limits this stream; double it (up to the cap). */
+	if (st->recv_window < s->lim.max_window && now - st->last_update_ms < 2 * rtt_ms + 2 &&
+	    st->consumed_unsent >= st->recv_window / 2) {
+		uint32_t extra = st->recv_window;
+		if (st->recv_window + extra > s->lim.max_window)
+			extra = s->lim.max_window - st->recv_window;
+		st->recv_window += extra;
+		increment += extra;
+	}
+	st->last_update_ms = now;
+	uint8_t p[4] = {(uint8_t)(increment >> 24), (uint8_t)(increment >> 16),
+			(uint8_t)(increment >> 8), (uint8_t)increment};
+	write_frame(s, FRAME_WINDOW, 0, st->id, p, sizeof p);
+	st->recv_avail += increment;
+	st->consumed_unsent = 0;
+}
+
+/* Send one frame's worth for st. Returns 1 if st still has sendable data. */
+static int send_some(struct stream *st)
+{
+	struct session *s = st->s;
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	size_t queued = evbuffer_get_length(st->out);
+	size_t n = queued;
+	if (n > SEND_CHUNK)
+		n = SEND_CHUNK;
+	if (n > st->send_window)
+		n = st->send_window;
+	uint8_t prefix[FRAME_HEADER_LEN + 3 + 64 + 64];
+	int oh_len = 0;
+	uint8_t flags = 0;
+	if (st->syn_pending) {
+		oh_len = open_header_encode(prefix + FRAME_HEADER_LEN, sizeof prefix - FRAME_HEADER_LEN,
+					    &st->oh);
+		if (oh_len < 0)
+			oh_len = 0;
+		flags |= FRAME_FLAG_SYN;
+	}
+	int fin = st->fin_queued && n == queued;
+	if (fin)
+		flags |= FRAME_FLAG_FIN;
+	if (n == 0 && !fin && !st->syn_pending)
+		return 0;
+	struct frame_header h = {.length = (uint32_t)(n + (size_t)oh_len), .type = FRAME_DATA,
+				 .flags = flags, .stream_id = st->id};
+	frame_encode_header(prefix, &h);
+	evbuffer_add(out, prefix, FRAME_HEADER_LEN + (size_t)oh_len);
+	if (n)
+		evbuffer_remove_buffer(st->out, out, n);
+	st->send_window -= (uint32_t)n;
+	s->stats.bytes_out += n;
+	st->syn_pending = 0;
+	if (fin) {
+		st->fin_sent = 1;
+		note_protocol_close(st);
+	}
+	if (st->want_writable && evbuffer_get_length(st->out) < STREAM_QUEUE_SLACK) {
+		st->want_writable = 0;
+		if (st->cbs && st->cbs->on_writable)
+			st->cbs->on_writable(st, st->arg);
+	}
+	if (fin)
+		maybe_free(st);
+	else
+		return evbuffer_get_length(st->out) > 0 && st->send_window > 0;
+	return 0;
+}
+
+static void pump(struct session *s)
+{
+	if (s->closed || s->closing)
+		return;
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	s->dispatching++;
+	while (s->ready_head && evbuffer_get_length(out) < OUT_HIGH) {
+		struct stream *st = s->ready_head;
+		ready_remove(st);
+		if (st->reset)
+			continue;
+		if (send_some(st) && !st->reset && find_stream(s, st->id) == st)
+			ready_add(st); /* to the back: round robin */
+	}
+	s->dispatching--;
+	if (!s->dispatching)
+		free_dead(s);
+}
+
+static void stream_kick(struct stream *st)
+{
+	if (st->reset || st->fin_sent)
+		return;
+	size_t queued = evbuffer_get_length(st->out);
+	if ((queued && st->send_window) || (st->fin_queued && !queued) || st->syn_pending) {
+		ready_add(st);
+		pump(st->s);
+	}
+}
+
+/* ---- closing ---- */
+
+static void reset_all_streams(struct session *s, const char *reason)
+{
+	s->dispatching++;
+	for (int b = 0; b < STREAM_BUCKETS; b++) {
+		struct stream *st = s->buckets[b];
+		while (st) {
+			struct stream *next = st->bucket_next;
+			if (!st->reset && !(st->fin_sent && st->fin_recv)) {
+				st->reset = 1;
+				ready_remove(st);
+				if (st->cbs && st->cbs->on_reset)
+					st->cbs->on_reset(st, st->arg, RST_GOING_AWAY, reason);
+			}
+			maybe_free(st);
+			st = next;
+		}
+	}
+	s->dispatching--;
+	if (!s->dispatching)
+		free_dead(s);
+}
+
+static void finish_close(struct session *s)
+{
+	if (s->closed)
+		return;
+	s->closed = 1;
+	if (s->ping_timer)
+		loop_timer_stop(s->ping_timer);
+	if (s->close_timer)
+		loop_timer_stop(s->close_timer);
+	loop_timer_stop(s->pump_timer);
+	bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+	reset_all_streams(s, s->close_reason);
+	/* Tell the owner from a fresh loop turn, so it may free the session in on_closed
+	 * while none of our frames are on the stack. */
+	loop_timer_start(s->close_timer, 0, 0);
+}
+
+static void close_timer_fired(void *arg)
+{
+	struct session *s = arg;
+	if (!s->closed) {
+		finish_close(s);
+		return;
+	}
+	if (!s->notified) {
+		s->notified = 1;
+		if (s->cbs->on_closed)
+			s->cbs->on_closed(s, s->owner, s->close_reason);
+	}
+}
+
+static void pump_timer_fired(void *arg)
+{
+	pump(arg);
+}
+
+static void session_fail(struct session *s, const char *fmt, ...)
+{
+	if (s->closed)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->close_reason, sizeof s->close_reason, fmt, ap);
+	va_end(ap);
+	log_msg(PROXYD_LOG_WARN, "session", s->conn_id, "closing: %s", s->close_reason);
+	finish_close(s);
+}
+
+void session_close(struct session *s, const char *reason)
+{
+	if (s->closed || s->closing)
+		return;
+	s->closing = 1;
+	snprintf(s->close_reason, sizeof s->close_reason, "%s", reason);
+	uint8_t p[8 + 256];
+	size_t n = frame_encode_goaway(p, s->highest_peer_id, 0, reason);
+	write_frame(s, FRAME_GOAWAY, 0, 0, p, n);
+	bufferevent_disable(s->bev, EV_READ);
+	/* Let the GOAWAY and queued data leave, but never wait long for a stuck peer. */
+	loop_timer_start(s->close_timer, evbuffer_get_length(bufferevent_get_output(s->bev)) ? CLOSE_FLUSH_MS : 0, 0);
+}
+
+void session_free(struct session *s)
+{
+	if (!s)
+		return;
+	if (!s->closed) {
+		s->closed = 1;
+		reset_all_streams(s, "session freed");
+	}
+	for (int b = 0; b < STREAM_BUCKETS; b++)
+		while (s->buckets[b]) {
+			struct stream *st = s->buckets[b];
+			s->buckets[b] = st->bucket_next;
+			stream_destroy(st);
+		}
+	free_dead(s);
+	loop_timer_free(s->ping_timer);
+	loop_timer_free(s->close_timer);
+	loop_timer_free(s->pump_timer);
+	bufferevent_free(s->bev);
+	evbuffer_free(s->control_in);
+	free(s);
+}
+
+void session_goaway(struct session *s, uint32_t code, const char *reason)
+{
+	if (s->closed || s->closing)
+		return;
+	uint8_t p[8 + 256];
+	size_t n = frame_encode_goaway(p, s->highest_peer_id, code, reason);
+	write_frame(s, FRAME_GOAWAY, 0, 0, p, n);
+}
+
+/* ---- input ---- */
+
+static void on_ping(struct session *s, const struct frame_header *h, const uint8_t *p)
+{
+	if (!(h->flags & FRAME_FLAG_ACK)) {
+		write_frame(s, FRAME_PING, FRAME_FLAG_ACK, 0, p, 8);
+		return;
+	}
+	if (s->ping_sent_us && memcmp(p, s->ping_token, 8) == 0) {
+		s->stats.rtt_us = now_us() - s->ping_sent_us;
+		s->ping_sent_us = 0;
+		if (s->cbs->on_rtt)
+			s->cbs->on_rtt(s, s->owner, s->stats.rtt_us);
+	}
+}
+
+static void on_data(struct session *s, const struct frame_header *h, struct evbuffer *in)
+{
+	size_t len = h->length;
+	if (h->stream_id == 0) {
+		evbuffer_remove_buffer(in, s->control_in, len);
+		if (s->cbs->on_control)
+			s->cbs->on_control(s, s->owner, s->control_in);
+		return;
+	}
+	struct stream *st;
+	if (h->flags & FRAME_FLAG_SYN) {
+		int ours = (h->stream_id & 1) == (s->is_dialer ? 1u : 0u);
+		if (ours || h->stream_id <= s->highest_peer_id) {
+			session_fail(s, "protocol error: SYN for stream %u, which the peer may not open",
+				     h->stream_id);
+			return;
+		}
+		s->highest_peer_id = h->stream_id;
+		struct open_header oh;
+		const char *err = "truncated";
+		size_t take = len < sizeof(uint8_t) * 131 ? len : 131;
+		uint8_t *p = evbuffer_pullup(in, (ssize_t)take);
+		int used = p ? open_header_decode(p, take, &oh, &err) : -EPROTO;
+		if (used < 0) {
+			session_fail(s, "protocol error: stream %u open header: %s", h->stream_id, err);
+			return;
+		}
+		evbuffer_drain(in, (size_t)used);
+		len -= (size_t)used;
+		if (s->peer_open >= s->lim.max_streams || s->closing || s->peer_goaway) {
+			evbuffer_drain(in, len);
+			send_rst(s, h->stream_id, RST_REFUSED, "too many streams");
+			return;
+		}
+		st = stream_alloc(s, h->stream_id);
+		if (!st) {
+			evbuffer_drain(in, len);
+			send_rst(s, h->stream_id, RST_INTERNAL, "out of memory");
+			return;
+		}
+		st->peer_opened = 1;
+		s->peer_open++;
+		if (len > st->recv_avail) {
+			session_fail(s, "protocol error: stream %u sent %zu bytes over its window",
+				     h->stream_id, len);
+			return;
+		}
+		evbuffer_remove_buffer(in, st->in, len);
+		st->recv_avail -= (uint32_t)len;
+		s->stats.bytes_in += len;
+		if (h->flags & FRAME_FLAG_FIN)
+			st->fin_recv = 1;
+		s->cbs->on_stream(s, s->owner, st, &oh);
+		if (!st->cbs && !st->released) {
+			/* The owner neither took nor refused it. */
+			stream_reset(st, RST_NO_SERVICE, "no handler");
+			stream_release(st);
+			return;
+		}
+		if (st->released)
+			return;
+		if (evbuffer_get_length(st->in) && st->cbs->on_data)
+			st->cbs->on_data(st, st->arg);
+		if (st->fin_recv && !st->reset && !st->released && st->cbs->on_fin)
+			st->cbs->on_fin(st, st->arg);
+		return;
+	}
+	st = find_stream(s, h->stream_id);
+	if (!st) {
+		int ours = (h->stream_id & 1) == (s->is_dialer ? 1u : 0u);
+		if ((ours && h->stream_id >= s->next_local_id) ||
+		    (!ours && h->stream_id > s->highest_peer_id)) {
+			session_fail(s, "protocol error: DATA for stream %u that was never opened",
+				     h->stream_id);
+			return;
+		}
+		evbuffer_drain(in, len); /* a stream we already closed: data in flight */
+		return;
+	}
+	if (st->fin_recv || st->reset) {
+		evbuffer_drain(in, len);
+		return;
+	}
+	if (len > st->recv_avail) {
+		evbuffer_drain(in, len);
+		send_rst(s, st->id, RST_FLOW, "window exceeded");
+		st->reset = 1;
+		ready_remove(st);
+		if (st->cbs && st->cbs->on_reset)
+			st->cbs->on_reset(st, st->arg, RST_FLOW, "peer exceeded the window");
+		maybe_free(st);
+		return;
+	}
+	evbuffer_remove_buffer(in, st->in, len);
+	st->recv_avail -= (uint32_t)len;
+	s->stats.bytes_in += len;
+	if (h->flags & FRAME_FLAG_FIN)
+		st->fin_recv = 1;
+	if (st->released) {
+		/* Nobody reads any more: drop what arrives, but keep the window open so the
+		 * peer can reach its FIN. */
+		evbuffer_drain(st->in, evbuffer_get_length(st->in));
+		st->consumed_unsent += (uint32_t)len;
+		send_window_update(st, 0);
+		maybe_free(st);
+		return;
+	}
+	if (len && st->cbs && st->cbs->on_data)
+		st->cbs->on_data(st, st->arg);
+	if (st->fin_recv && !st->reset && !st->released && st->cbs && st->cbs->on_fin)
+		st->cbs->on_fin(st, st->arg);
+	if (st->fin_recv)
+		maybe_free(st);
+}
+
+/* Handle one complete frame whose header was decoded; its payload is at the front of in. */
+static void dispatch(struct session *s, const struct frame_header *h, struct evbuffer *in)
+{
+	uint8_t small[8 + 256 + 8];
+	switch (h->type) {
+	case FRAME_DATA:
+		on_data(s, h, in);
+		return;
+	case FRAME_WINDOW: {
+		evbuffer_remove(in, small, h->length);
+		uint32_t inc;
+		if (frame_decode_window(small, h->length, &inc) < 0) {
+			session_fail(s, "protocol error: bad WINDOW frame");
+			return;
+		}
+		struct stream *st = find_stream(s, h->stream_id);
+		if (!st)
+			return;
+		if ((uint64_t)st->send_window + inc > 0x7fffffffu) {
+			session_fail(s, "protocol error: window of stream %u overflows", st->id);
+			return;
+		}
+		st->send_window += inc;
+		stream_kick(st);
+		if (st->want_writable && evbuffer_get_length(st->out) < STREAM_QUEUE_SLACK) {
+			st->want_writable = 0;
+			if (st->cbs && st->cbs->on_writable)
+				st->cbs->on_writable(st, st->arg);
+		}
+		return;
+	}
+	case FRAME_RST: {
+		evbuffer_remove(in, small, h->length);
+		uint32_t code;
+		const char *reason;
+		size_t rlen;
+		if (frame_decode_rst(small, h->length, &code, &reason, &rlen) < 0) {
+			session_fail(s, "protocol error: bad RST frame");
+			return;
+		}
+		struct stream *st = find_stream(s, h->stream_id);
+		if (!st || st->reset)
+			return;
+		char text[257];
+		memcpy(text, reason, rlen);
+		text[rlen] = '\0';
+		st->reset = 1;
+		ready_remove(st);
+		evbuffer_drain(st->out, evbuffer_get_length(st->out));
+		if (!st->released && st->cbs && st->cbs->on_reset)
+			st->cbs->on_reset(st, st->arg, code, text);
+		maybe_free(st);
+		return;
+	}
+	case FRAME_PING:
+		evbuffer_remove(in, small, h->length);
+		on_ping(s, h, small);
+		return;
+	case FRAME_GOAWAY: {
+		evbuffer_remove(in, small, h->length);
+		uint32_t last, code;
+		const char *reason;
+		size_t rlen;
+		if (frame_decode_goaway(small, h->length, &last, &code, &reason, &rlen) < 0) {
+			session_fail(s, "protocol error: bad GOAWAY frame");
+			return;
+		}
+		s->peer_goaway = 1;
+		log_msg(PROXYD_LOG_INFO, "session", s->conn_id, "peer sent GOAWAY: %.*s", (int)rlen,
+			reason);
+		return;
+	}
+	default:
+		/* Unknown frame types are skipped: newer peers may send them. */
+		evbuffer_drain(in, h->length);
+		return;
+	}
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	s->dispatching++;
+	if (!s->got_preface) {
+		uint8_t *p = evbuffer_pullup(in, FRAME_PREFACE_LEN);
+		if (!p) {
+			size_t have = evbuffer_get_length(in);
+			p = evbuffer_pullup(in, (ssize_t)have);
+			if (have && frame_check_preface(p, have) < 0)
+				session_fail(s, "protocol error: the peer is not speaking proxyd");
+			goto out;
+		}
+		if (frame_check_preface(p, FRAME_PREFACE_LEN) != 1) {
+			session_fail(s, "protocol error: the peer is not speaking proxyd");
+			goto out;
+		}
+		evbuffer_drain(in, FRAME_PREFACE_LEN);
+		s->got_preface = 1;
+	}
+	while (!s->closed) {
+		uint8_t *p = evbuffer_pullup(in, FRAME_HEADER_LEN);
+		if (!p)
+			break;
+		struct frame_header h;
+		const char *err = NULL;
+		int rc = frame_decode_header(p, FRAME_HEADER_LEN, &h, &err);
+		if (rc < 0) {
+			session_fail(s, "protocol error: %s", err ? err : "bad frame header");
+			break;
+		}
+		if (evbuffer_get_length(in) < FRAME_HEADER_LEN + (size_t)h.length)
+			break;
+		evbuffer_drain(in, FRAME_HEADER_LEN);
+		dispatch(s, &h, in);
+	}
+	pump(s);
+out:
+	s->dispatching--;
+	if (!s->dispatching)
+		free_dead(s);
+	if (s->closed)
+		return;
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+	if (s->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		finish_close(s);
+		return;
+	}
+	pump(s);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct session *s = arg;
+	if (s->closing) {
+		finish_close(s);
+		return;
+	}
+	if (what & BEV_EVENT_EOF)
+		session_fail(s, "connection closed by peer");
+	else if (what & BEV_EVENT_ERROR)
+		session_fail(s, "connection error: %s",
+			     evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	else if (what & BEV_EVENT_TIMEOUT)
+		session_fail(s, "connection timed out");
+}
+
+static void ping_timer_fired(void *arg)
+{
+	session_ping(arg);
+}
+
+void session_ping(struct session *s)
+{
+	if (s->closed || s->closing)
+		return;
+	uint64_t t = now_us();
+	for (int i = 0; i < 8; i++)
+		s->ping_token[i] = (uint8_t)(t >> (8 * i));
+	s->ping_sent_us = t;
+	write_frame(s, FRAME_PING, 0, 0, s->ping_token, 8);
+}
+
+struct session *session_new(struct bufferevent *bev, int is_dialer, uint64_t conn_id,
+			    const struct session_limits *limits, const struct session_cbs *cbs,
+			    void *owner)
+{
+	struct session *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->bev = bev;
+	s->is_dialer = is_dialer;
+	s->conn_id = conn_id;
+	s->cbs = cbs;
+	s->owner = owner;
+	s->lim.max_streams = limits && limits->max_streams ? limits->max_streams : 1024;
+	s->lim.initial_window = limits && limits->initial_window ? limits->initial_window : 256 * 1024;
+	s->lim.max_window = limits && limits->max_window ? limits->max_window : 16 * 1024 * 1024;
+	s->next_local_id = is_dialer ? 1 : 2;
+	s->control_in = evbuffer_new();
+	s->ping_timer = loop_timer_new(ping_timer_fired, s);
+	s->close_timer = loop_timer_new(close_timer_fired, s);
+	s->pump_timer = loop_timer_new(pump_timer_fired, s);
+	if (!s->control_in || !s->ping_timer || !s->close_timer || !s->pump_timer) {
+		if (s->control_in)
+			evbuffer_free(s->control_in);
+		loop_timer_free(s->ping_timer);
+		loop_timer_free(s->close_timer);
+		loop_timer_free(s->pump_timer);
+		free(s);
+		return NULL;
+	}
+	bufferevent_setcb(bev, on_read, on_write, on_event, s);
+	bufferevent_setwatermark(bev, EV_WRITE, OUT_LOW, 0);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	evbuffer_add(bufferevent_get_output(bev), FRAME_PREFACE, FRAME_PREFACE_LEN);
+	session_ping(s);
+	loop_timer_start(s->ping_timer, PING_INTERVAL_MS, 1);
+	/* Data may already be waiting (it arrived with the TLS handshake). */
+	if (evbuffer_get_length(bufferevent_get_input(bev)))
+		bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+	return s;
+}
+
+int session_control_send(struct session *s, const void *data, size_t len)
+{
+	if (s->closed || s->closing)
+		return -EPIPE;
+	const uint8_t *p = data;
+	while (len) {
+		size_t n = len > 16384 ? 16384 : len;
+		write_frame(s, FRAME_DATA, 0, 0, p, n);
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+uint64_t session_conn_id(const struct session *s)
+{
+	return s->conn_id;
+}
+
+void session_stats(const struct session *s, struct session_stats *out)
+{
+	*out = s->stats;
+}
+
+int session_is_closed(const struct session *s)
+{
+	return s->closed || s->closing;
+}
+
+struct stream *session_open_stream(struct session *s, const struct open_header *oh)
+{
+	if (s->closed || s->closing || s->peer_goaway || s->next_local_id > 0x7ffffffdu)
+		return NULL;
+	struct stream *st = stream_alloc(s, s->next_local_id);
+	if (!st)
+		return NULL;
+	s->next_local_id += 2;
+	st->oh = *oh;
+	st->syn_pending = 1;
+	/* The SYN leaves at the end of this loop turn: data written before then rides in the
+	 * same frame, and a protocol where the service speaks first (SSH) still gets its
+	 * stream opened without waiting for the client. */
+	ready_add(st);
+	loop_timer_start(s->pump_timer, 0, 0);
+	return st;
+}
+
+/* ---- streams ---- */
+
+void stream_set_cbs(struct stream *st, const struct stream_cbs *cbs, void *arg)
+{
+	st->cbs = cbs;
+	st->arg = arg;
+}
+
+struct evbuffer *stream_input(struct stream *st)
+{
+	return st->in;
+}
+
+void stream_consumed(struct stream *st, size_t n)
+{
+	st->consumed_unsent += (uint32_t)n;
+	if (!st->s->closed && !st->s->closing) {
+		send_window_update(st, 0);
+	}
+}
+
+static int stream_writable(const struct stream *st)
+{
+	return !st->reset && !st->fin_queued && !st->released && !st->s->closed && !st->s->closing;
+}
+
+int stream_write(struct stream *st, const void *data, size_t len)
+{
+	if (!stream_writable(st))
+		return -EPIPE;
+	evbuffer_add(st->out, data, len);
+	stream_kick(st);
+	return 0;
+}
+
+int stream_write_buffer(struct stream *st, struct evbuffer *buf, size_t n)
+{
+	if (!stream_writable(st))
+		return -EPIPE;
+	evbuffer_remove_buffer(buf, st->out, n);
+	stream_kick(st);
+	return 0;
+}
+
+size_t stream_send_space(const struct stream *st)
+{
+	size_t queued = evbuffer_get_length(st->out);
+	size_t limit = (size_t)st->send_window + STREAM_QUEUE_SLACK;
+	if (queued >= limit) {
+		((struct stream *)st)->want_writable = 1;
+		return 0;
+	}
+	return limit - queued;
+}
+
+void stream_shutdown(struct stream *st)
+{
+	if (st->fin_queued || st->reset)
+		return;
+	st->fin_queued = 1;
+	if (!st->s->closed && !st->s->closing) {
+		ready_add(st);
+		pump(st->s);
+	}
+}
+
+void stream_reset(struct stream *st, uint32_t code, const char *reason)
+{
+	if (st->reset)
+		return;
+	st->reset = 1;
+	ready_remove(st);
+	evbuffer_drain(st->out, evbuffer_get_length(st->out));
+	/* A stream the peer never heard of (SYN not sent yet) needs no RST. */
+	if (!st->syn_pending && !st->s->closed && !st->s->closing)
+		send_rst(st->s, st->id, code, reason);
+	maybe_free(st);
+}
+
+void stream_release(struct stream *st)
+{
+	if (st->released)
+		return;
+	st->released = 1;
+	st->cbs = NULL;
+	if (!st->reset && !(st->fin_sent && st->fin_recv)) {
+		if (st->fin_queued && !st->fin_recv && !st->s->closed) {
+			/* Our side is finishing: let queued data and FIN go, drop what arrives. */
+			evbuffer_drain(st->in, evbuffer_get_length(st->in));
+			send_window_update(st, 1);
+			maybe_free(st);
+			return;
+		}
+		stream_reset(st, RST_CANCEL, "closed");
+		return;
+	}
+	maybe_free(st);
+}
+
+int stream_peer_finished(const struct stream *st)
+{
+	return st->fin_recv;
+}
+
+uint32_t stream_id(const struct stream *st)
+{
+	return st->id;
+}
+
+struct session *stream_session(const struct stream *st)
+{
+	return st->s;
+}

@@ -1,0 +1,192 @@
+/* Stream <-> socket splice (see splice.h). Both sides keep their bytes in evbuffers that are
+ * moved, not copied; the only limits are the stream window and SOCK_OUT_HIGH. */
+#include "config.h"
+#include "splice.h"
+#include "log.h"
+#include "session.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Stop taking from the stream while this much waits for the socket. */
+#define SOCK_OUT_HIGH (256 * 1024)
+#define SOCK_OUT_LOW (64 * 1024)
+
+struct splice {
+	struct stream *st;
+	struct bufferevent *bev;
+	uint64_t conn_id;
+	unsigned sock_eof : 1,     /* the socket peer finished sending */
+		stream_fin_sent : 1, /* ... and we passed that on as FIN */
+		stream_fin : 1,    /* the stream peer finished sending */
+		sock_shut : 1,     /* ... and we passed that on as shutdown(SHUT_WR) */
+		reading_paused : 1;
+};
+
+static void splice_free(struct splice *sp)
+{
+	if (sp->st)
+		stream_release(sp->st);
+	if (sp->bev)
+		bufferevent_free(sp->bev);
+	free(sp);
+}
+
+/* Abort the socket with RST: the other end must not take a cut transfer for a whole one. */
+static void abort_socket(struct splice *sp)
+{
+	evutil_socket_t fd = bufferevent_getfd(sp->bev);
+	if (fd >= 0) {
+		struct linger lg = {.l_onoff = 1, .l_linger = 0};
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	}
+}
+
+static void maybe_done(struct splice *sp)
+{
+	if (sp->stream_fin_sent && sp->sock_shut)
+		splice_free(sp);
+}
+
+/* socket -> stream */
+static void sock_to_stream(struct splice *sp)
+{
+	struct evbuffer *in = bufferevent_get_input(sp->bev);
+	size_t len = evbuffer_get_length(in);
+	if (len) {
+		size_t space = stream_send_space(sp->st);
+		size_t n = len < space ? len : space;
+		if (n)
+			stream_write_buffer(sp->st, in, n);
+		if (n < len) {
+			/* The window is full: stop reading until on_writable. */
+			if (!sp->reading_paused) {
+				bufferevent_disable(sp->bev, EV_READ);
+				sp->reading_paused = 1;
+			}
+			return;
+		}
+	}
+	if (sp->sock_eof && !sp->stream_fin_sent) {
+		stream_shutdown(sp->st);
+		sp->stream_fin_sent = 1;
+	}
+}
+
+/* stream -> socket */
+static void stream_to_sock(struct splice *sp)
+{
+	struct evbuffer *out = bufferevent_get_output(sp->bev);
+	struct evbuffer *in = stream_input(sp->st);
+	size_t have = evbuffer_get_length(in);
+	size_t queued = evbuffer_get_length(out);
+	if (have && queued < SOCK_OUT_HIGH) {
+		size_t n = SOCK_OUT_HIGH - queued;
+		if (n > have)
+			n = have;
+		evbuffer_remove_buffer(in, out, n);
+		stream_consumed(sp->st, n);
+		have -= n;
+	}
+	if (sp->stream_fin && !have && !sp->sock_shut && evbuffer_get_length(out) == 0) {
+		shutdown(bufferevent_getfd(sp->bev), SHUT_WR);
+		sp->sock_shut = 1;
+	}
+}
+
+static void on_stream_data(struct stream *st, void *arg)
+{
+	stream_to_sock(arg);
+}
+
+static void on_stream_fin(struct stream *st, void *arg)
+{
+	struct splice *sp = arg;
+	sp->stream_fin = 1;
+	stream_to_sock(sp);
+	maybe_done(sp);
+}
+
+static void on_stream_reset(struct stream *st, void *arg, uint32_t code, const char *reason)
+{
+	struct splice *sp = arg;
+	/* The agent's reason (a refused local service, no such service) is what an operator
+	 * needs to see on the server; ordinary cancellations are noise. */
+	int level = code == RST_REFUSED || code == RST_NO_SERVICE ? PROXYD_LOG_INFO : PROXYD_LOG_DEBUG;
+	log_msg(level, "splice", sp->conn_id, "stream %u reset by peer (%s): %s", stream_id(st),
+		frame_rst_name(code), reason);
+	abort_socket(sp);
+	splice_free(sp);
+}
+
+static void on_stream_writable(struct stream *st, void *arg)
+{
+	struct splice *sp = arg;
+	if (sp->reading_paused) {
+		sp->reading_paused = 0;
+		bufferevent_enable(sp->bev, EV_READ);
+	}
+	sock_to_stream(sp);
+	maybe_done(sp);
+}
+
+static const struct stream_cbs splice_stream_cbs = {
+	.on_data = on_stream_data,
+	.on_fin = on_stream_fin,
+	.on_reset = on_stream_reset,
+	.on_writable = on_stream_writable,
+};
+
+static void on_sock_read(struct bufferevent *bev, void *arg)
+{
+	sock_to_stream(arg);
+}
+
+static void on_sock_write(struct bufferevent *bev, void *arg)
+{
+	struct splice *sp = arg;
+	stream_to_sock(sp);
+	maybe_done(sp);
+}
+
+static void on_sock_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct splice *sp = arg;
+	if (what & BEV_EVENT_EOF) {
+		sp->sock_eof = 1;
+		bufferevent_disable(bev, EV_READ);
+		sock_to_stream(sp);
+		maybe_done(sp);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		log_msg(PROXYD_LOG_DEBUG, "splice", sp->conn_id, "socket error: %s",
+			evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		stream_reset(sp->st, RST_CANCEL, "connection reset");
+		splice_free(sp);
+	}
+}
+
+int splice_start(struct stream *st, struct bufferevent *bev, uint64_t conn_id)
+{
+	struct splice *sp = calloc(1, sizeof *sp);
+	if (!sp)
+		return -1;
+	sp->st = st;
+	sp->bev = bev;
+	sp->conn_id = conn_id;
+	stream_set_cbs(st, &splice_stream_cbs, sp);
+	bufferevent_setcb(bev, on_sock_read, on_sock_write, on_sock_event, sp);
+	bufferevent_setwatermark(bev, EV_WRITE, SOCK_OUT_LOW, 0);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	/* Bytes, and even the FIN, may have arrived before the splice existed. */
+	sp->stream_fin = stream_peer_finished(st) ? 1 : 0;
+	stream_to_sock(sp);
+	return 0;
+}
