@@ -312,10 +312,11 @@ static void on_closed(struct session *s, void *owner, const char *reason)
 		session_free(s);
 		return;
 	}
-	ag.s = NULL;
-	session_free(s);
+	/* reason lives inside the session: copy it before freeing. */
 	char why[300];
 	snprintf(why, sizeof why, "session with %s ended: %s", ag.server_address, reason);
+	ag.s = NULL;
+	session_free(s);
 	schedule_reconnect(why);
 	daemon_drain_poke();
 }

@@ -60,44 +60,44 @@ static void put_be(uint8_t *p, uint64_t v, size_t n)
 		p[i] = (uint8_t)v;
 }
 
-/* Valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF) without C0
- * controls or DEL: these strings end up in logs, headers and URLs. Returns 0, or 1 for a
- * NUL, 2 for anything else invalid. */
+/* The length of the text character at s[0..n): valid UTF-8 (no overlong forms, surrogates
+ * or code points past U+10FFFF) other than a C0 control or DEL, since these strings end up
+ * in logs, headers and URLs. 0 when s does not start with one. */
+static size_t text_char(const uint8_t *s, size_t n)
+{
+	uint8_t c = s[0];
+	if (c < 0x80)
+		return c >= 0x20 && c != 0x7f;
+	size_t more;
+	uint32_t cp, min;
+	if ((c & 0xe0) == 0xc0)
+		more = 1, cp = c & 0x1f, min = 0x80;
+	else if ((c & 0xf0) == 0xe0)
+		more = 2, cp = c & 0x0f, min = 0x800;
+	else if ((c & 0xf8) == 0xf0)
+		more = 3, cp = c & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (n - 1 < more)
+		return 0;
+	for (size_t k = 1; k <= more; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[k] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return more + 1;
+}
+
+/* 0 when s[0..n) is text, 1 when it holds a NUL, 2 when it is otherwise invalid. */
 static int text_check(const uint8_t *s, size_t n)
 {
-	size_t i = 0;
-	while (i < n) {
-		uint8_t c = s[i];
-		if (c == 0)
-			return 1;
-		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f)
-				return 2;
-			i++;
-			continue;
-		}
-		size_t more;
-		uint32_t cp, min;
-		if ((c & 0xe0) == 0xc0) {
-			more = 1, cp = c & 0x1f, min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			more = 2, cp = c & 0x0f, min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			more = 3, cp = c & 0x07, min = 0x10000;
-		} else {
+	if (memchr(s, 0, n))
+		return 1;
+	for (size_t i = 0, k; i < n; i += k)
+		if ((k = text_char(s + i, n - i)) == 0)
 			return 2;
-		}
-		if (n - i - 1 < more)
-			return 2;
-		for (size_t k = 1; k <= more; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 2;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 2;
-		i += more + 1;
-	}
 	return 0;
 }
 
@@ -467,6 +467,26 @@ int ctl_encode(const struct ctl_msg *m, uint8_t *buf, size_t cap)
 	put_be(buf, m->type, 2);
 	put_be(buf + 2, w.off - CTL_HEADER_LEN, 2);
 	return (int)w.off;
+}
+
+void ctl_set_reason(struct ctl_msg *m, const char *text)
+{
+	const uint8_t *s = (const uint8_t *)(text ? text : "");
+	size_t n = strlen((const char *)s), used = 0, max = sizeof m->reason - 1;
+	for (size_t i = 0; i < n;) {
+		size_t k = text_char(s + i, n - i);
+		if (used + (k ? k : 1) > max)
+			break;
+		if (k) {
+			memcpy(m->reason + used, s + i, k);
+			used += k;
+			i += k;
+		} else {
+			m->reason[used++] = '?';
+			i++;
+		}
+	}
+	m->reason[used] = '\0';
 }
 
 const char *ctl_type_name(uint16_t type)

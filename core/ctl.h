@@ -126,6 +126,11 @@ int ctl_decode(const uint8_t *buf, size_t len, struct ctl_msg *out, const char *
  * decode (string not terminated or too long, invalid text or service, role, n_services). */
 int ctl_encode(const struct ctl_msg *m, uint8_t *buf, size_t cap);
 
+/* Set m->reason (ERROR, GOAWAY) from any text, so that the message always encodes: cut to
+ * 256 bytes at a character boundary, every byte that is not valid text (control characters,
+ * invalid UTF-8) replaced by '?'. text may be NULL. */
+void ctl_set_reason(struct ctl_msg *m, const char *text);
+
 const char *ctl_type_name(uint16_t type);
 const char *ctl_code_name(uint32_t code);
 

@@ -196,8 +196,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s: %d error(s)\n", config_path, errors);
 		conf_fini(c);
 		free(c);
-		plugins_unload_all();
+		plugins_fini_all();
 		loop_fini();
+		plugins_unload_all();
 		free(abs_config);
 		return errors ? 1 : 0;
 	}
@@ -218,8 +219,11 @@ int main(int argc, char **argv)
 	c = daemon_conf();
 	conf_fini(c);
 	free(c);
-	plugins_unload_all();
+	/* Order matters: plugins free their objects, the loop runs the finalizers of freed
+	 * bufferevents (some of which are the plugins' TLS ones), then the code is unmapped. */
+	plugins_fini_all();
 	loop_fini();
+	plugins_unload_all();
 	free(abs_config);
 	return code;
 }

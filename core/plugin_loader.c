@@ -198,6 +198,15 @@ void plugins_init_all(void)
 	}
 }
 
+void plugins_fini_all(void)
+{
+	for (struct proxyd_plugin *p = registry; p; p = p->next)
+		if (p->initialized) {
+			p->desc->fini(p->state);
+			p->initialized = 0;
+		}
+}
+
 void plugins_unload_all(void)
 {
 	while (registry) {

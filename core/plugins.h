@@ -36,6 +36,9 @@ struct plugin_report {
 int plugins_load(const char *const *dirs, int n_dirs, struct plugin_report **report);
 /* init() every loaded plugin not yet initialised; a plugin whose init fails is unloaded. */
 void plugins_init_all(void);
+/* fini() every plugin; their code stays mapped, so libevent finalizers that still point
+ * into a plugin can run when the loop is freed afterwards. */
+void plugins_fini_all(void);
 void plugins_unload_all(void);
 void plugin_report_free(struct plugin_report *r);
 

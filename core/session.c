@@ -39,7 +39,7 @@ struct stream {
 	uint64_t last_update_ms;
 	struct open_header oh;
 	unsigned syn_pending : 1, fin_queued : 1, fin_sent : 1, fin_recv : 1, reset : 1,
-		released : 1, peer_opened : 1, counted_closed : 1, want_writable : 1;
+		released : 1, peer_opened : 1, counted_closed : 1, want_writable : 1, unlinked : 1;
 	const struct stream_cbs *cbs;
 	void *arg;
 };
@@ -183,8 +183,11 @@ static void note_protocol_close(struct stream *st)
 static void maybe_free(struct stream *st)
 {
 	note_protocol_close(st);
-	if (!st->released || !st->counted_closed)
+	/* Callers may reach here twice for one stream (the owner released it inside a
+	 * callback, then the dispatcher checks again): only the first unlinks. */
+	if (!st->released || !st->counted_closed || st->unlinked)
 		return;
+	st->unlinked = 1;
 	stream_unlink(st);
 	if (st->s->dispatching) {
 		st->bucket_next = st->s->dead;
@@ -728,9 +731,13 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_EOF)
 		session_fail(s, "connection closed by peer");
-	else if (what & BEV_EVENT_ERROR)
-		session_fail(s, "connection error: %s",
-			     evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	else if (what & BEV_EVENT_ERROR) {
+		int err = EVUTIL_SOCKET_ERROR();
+		if (err)
+			session_fail(s, "connection error: %s", evutil_socket_error_to_string(err));
+		else
+			session_fail(s, "connection lost (TLS error or reset)");
+	}
 	else if (what & BEV_EVENT_TIMEOUT)
 		session_fail(s, "connection timed out");
 }
@@ -883,15 +890,13 @@ int stream_write_buffer(struct stream *st, struct evbuffer *buf, size_t n)
 	return 0;
 }
 
-size_t stream_send_space(const struct stream *st)
+size_t stream_send_space(struct stream *st)
 {
 	size_t queued = evbuffer_get_length(st->out);
 	size_t limit = (size_t)st->send_window + STREAM_QUEUE_SLACK;
-	if (queued >= limit) {
-		((struct stream *)st)->want_writable = 1;
-		return 0;
-	}
-	return limit - queued;
+	/* Whoever asks may fill the space and then wait: always arrange the wake-up. */
+	st->want_writable = 1;
+	return queued >= limit ? 0 : limit - queued;
 }
 
 void stream_shutdown(struct stream *st)
@@ -925,10 +930,16 @@ void stream_release(struct stream *st)
 	st->released = 1;
 	st->cbs = NULL;
 	if (!st->reset && !(st->fin_sent && st->fin_recv)) {
-		if (st->fin_queued && !st->fin_recv && !st->s->closed) {
-			/* Our side is finishing: let queued data and FIN go, drop what arrives. */
-			evbuffer_drain(st->in, evbuffer_get_length(st->in));
-			send_window_update(st, 1);
+		if (st->fin_queued && !st->s->closed && !st->s->closing) {
+			/* A graceful close: queued data and the FIN still leave as the window
+			 * allows; whatever still arrives is dropped (with the window kept open so
+			 * the peer can reach its own FIN). */
+			if (!st->fin_recv) {
+				size_t n = evbuffer_get_length(st->in);
+				evbuffer_drain(st->in, n);
+				st->consumed_unsent += (uint32_t)n;
+				send_window_update(st, 1);
+			}
 			maybe_free(st);
 			return;
 		}

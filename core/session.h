@@ -86,8 +86,9 @@ void stream_consumed(struct stream *st, size_t n);
 /* Queue bytes: copied from data, or up to n bytes moved (not copied) out of buf. */
 int stream_write(struct stream *st, const void *data, size_t len);
 int stream_write_buffer(struct stream *st, struct evbuffer *buf, size_t n);
-/* How many bytes can be queued before the queue exceeds what the window lets out soon. */
-size_t stream_send_space(const struct stream *st);
+/* How many bytes can be queued before the queue exceeds what the window lets out soon.
+ * Asking also arranges for on_writable once the queue has drained. */
+size_t stream_send_space(struct stream *st);
 void stream_shutdown(struct stream *st);
 void stream_reset(struct stream *st, uint32_t code, const char *reason);
 /* The owner is done with the stream (after FIN both ways or a reset, or to abandon it:

@@ -164,7 +164,11 @@ struct proxyd_host {
 	/* Byte-stream transports hand finished (handshaken, authenticated) connections to the
 	 * core. `bev` is a `struct bufferevent *` on the host's event_base; ownership moves to
 	 * the core, which frees it (and with BEV_OPT_CLOSE_ON_FREE, the socket). The core
-	 * multiplexes proxyd streams over it. info is copied. */
+	 * multiplexes proxyd streams over it. info is copied.
+	 * Hand-over contract: clear your own callbacks on bev first; the core sets its own,
+	 * enables reading, and consumes any bytes already in the input buffer (TLS 1.3 lets a
+	 * client's first data arrive with its Finished). A peer that closes without TLS
+	 * close_notify shows up to the core as a bufferevent error, not EOF. */
 	void (*listener_accepted)(proxyd_listener *l, void *bev, const struct proxyd_peer_info *info);
 	void (*dial_connected)(proxyd_dial *d, void *bev, const struct proxyd_peer_info *info);
 	/* A dial that failed; reason is shown to the operator. After this call the plugin
@@ -191,7 +195,11 @@ struct proxyd_transport_ops {
 		      void **listener_state);
 	void (*unlisten)(void *listener_state);
 	/* Begin connecting to a server endpoint; finish with exactly one of
-	 * host->dial_connected or host->dial_failed, never from inside dial() itself. */
+	 * host->dial_connected or host->dial_failed, never from inside dial() itself.
+	 * A non-zero return (-ENOMEM, say) means the dial never started: no callback follows.
+	 * dial_failed's err is a negative errno: -ECONNREFUSED etc. for connect errors,
+	 * -ETIMEDOUT, -EHOSTUNREACH (name resolution), -EACCES (peer identity refused:
+	 * retrying will not help), -EPROTO (TLS), -ECONNRESET, -EINVAL (configuration). */
 	int (*dial)(void *plugin_state, const proxyd_cfg *endpoint, proxyd_dial *d,
 		    void **dial_state);
 	/* Abandon a dial in progress; no host callback follows. */

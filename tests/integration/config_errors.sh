@@ -1,1 +1,66 @@
+#!/bin/sh
+# proxyd -t on bad configurations: each file in tests/configs/bad/ starts with one or more
+#   # expect: LINE: MESSAGE
+# comments; proxyd -t must exit 1 and print "FILE:LINE: ...MESSAGE..." for each of them and
+# no other error. tests/configs/good.conf, which uses every key the core knows, must pass.
+. "$top_srcdir/tests/lib.sh"
+
+# Only the two good fixtures: the refusal warnings of the bad ones would be noise here.
+mkdir "$TMP/plugins"
+cp "$FIXTURE_DIR/good.so" "$FIXTURE_DIR/older-ops.so" "$TMP/plugins/"
+
+n_files=0
+for src in "$top_srcdir"/tests/configs/bad/*.conf; do
+	[ -f "$src" ] || fail "bad configurations in $top_srcdir/tests/configs/bad" "*.conf files" "none"
+	name=${src##*/}
+	step "$name"
+	conf=$TMP/$name
+	cp "$src" "$conf"
+	n_files=$((n_files + 1))
+
+	sed -n 's/^# expect: //p' "$conf" >"$TMP/expect"
+	n_expect=$(wc -l <"$TMP/expect")
+	[ "$n_expect" -gt 0 ] || fail "$name has expectations" "'# expect: LINE: message' comments" \
+		"$(cat "$conf")"
+
+	run_proxyd "$TMP/out" "$TMP/err" -t -c "$conf" --plugin-dir "$TMP/plugins"
+	assert_exit "proxyd -t -c $name" 1 "$RC" "$TMP/out" "$TMP/err"
+	assert_not_contains "$name is not OK" "$TMP/out" "configuration OK"
+
+	while IFS= read -r e; do
+		line=${e%%:*}
+		msg=${e#*: }
+		case $line in
+		'' | *[!0-9]*) fail "$name: expectation '$e'" "# expect: LINE: message" "$e" ;;
+		esac
+		# The message is reported at its line, whatever else the line says around it.
+		grep -F -- "$conf:$line: " "$TMP/err" | grep -qF -- "$msg" ||
+			fail "$name: error reported at line $line" "$conf:$line: ...$msg..." "$(cat "$TMP/err")"
+	done <"$TMP/expect"
+
+	# Exactly the expected errors: no knock-on noise, no missing ones.
+	n_got=$(grep -c "^$conf:[0-9][0-9]*: " "$TMP/err")
+	assert_eq "$name: number of file:line errors" "$n_expect" "$n_got"
+	assert_contains "$name: the summary counts them" "$TMP/err" "$conf: $n_expect error(s)"
+done
+[ $n_files -ge 10 ] || fail "bad configurations found" "at least 10" "$n_files"
+
+step "a file that does not exist"
+run_proxyd "$TMP/out" "$TMP/err" -t -c "$TMP/no-such.conf"
+assert_exit "proxyd -t -c no-such.conf" 1 "$RC" "$TMP/out" "$TMP/err"
+assert_contains "a missing file is named with the reason" "$TMP/err" \
+	"$TMP/no-such.conf: cannot read: No such file or directory"
+
+step "good.conf (plugin_path relative to the file, no --plugin-dir)"
+cp "$top_srcdir/tests/configs/good.conf" "$TMP/good.conf"
+run_proxyd "$TMP/out" "$TMP/err" -t -c "$TMP/good.conf"
+assert_exit "proxyd -t -c good.conf" 0 "$RC" "$TMP/out" "$TMP/err"
+assert_eq "proxyd -t prints one OK line" "$TMP/good.conf: configuration OK" "$(cat "$TMP/out")"
+assert_not_contains "no error is reported for good.conf" "$TMP/err" "$TMP/good.conf:"
+
+step "good.conf from another working directory, by a relative path"
+mkdir "$TMP/elsewhere"
+(cd "$TMP/elsewhere" && exec timeout 30 "$PROXYD" -t -c ../good.conf) >"$TMP/out" 2>"$TMP/err"
+assert_exit "proxyd -t -c ../good.conf" 0 $? "$TMP/out" "$TMP/err"
+assert_contains "the relative path is resolved" "$TMP/out" "configuration OK"
 exit 0

@@ -20,16 +20,16 @@ assert_contains "server logs the mTLS agent" "$TMP/server.log" "agent agent-1 au
 step "proxyctl status over the admin socket"
 "$PROXYCTL" status --json -s "$TMP/server.sock" >"$TMP/status.json" 2>&1 ||
 	fail "proxyctl status --json" "exit 0" "$(cat "$TMP/status.json")"
-assert_contains "status names the agent" "$TMP/status.json" '"peer": "agent-1"'
-assert_contains "status lists the service" "$TMP/status.json" '"name": "echo"'
-assert_contains "status shows the role" "$TMP/status.json" '"role": "server"'
+assert_contains "status names the agent" "$TMP/status.json" '"peer":"agent-1"'
+assert_contains "status lists the service" "$TMP/status.json" '"name":"echo"'
+assert_contains "status shows the role" "$TMP/status.json" '"role":"server"'
 "$PROXYCTL" status -s "$TMP/server.sock" >"$TMP/status.txt" 2>&1 || fail "proxyctl status" "exit 0" "$(cat "$TMP/status.txt")"
 assert_contains "human status names the agent" "$TMP/status.txt" "agent-1"
 mode=$(stat -c %a "$TMP/server.sock")
 assert_eq "admin socket mode" "600" "$mode"
 "$PROXYCTL" status --json -s "$TMP/agent-agent-1.sock" >"$TMP/astatus.json" 2>&1 ||
 	fail "agent status" "exit 0" "$(cat "$TMP/astatus.json")"
-assert_contains "agent status shows its role" "$TMP/astatus.json" '"role": "agent"'
+assert_contains "agent status shows its role" "$TMP/astatus.json" '"role":"agent"'
 
 step "local service down: the user's connection is reset, the server says why"
 kill "$ECHO_SERVICE_PID"

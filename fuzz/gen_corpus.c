@@ -1,0 +1,238 @@
+/* Writes the binary seed corpora of fuzz/corpus/{frame,ctl,descriptor} with the project's own
+ * encoders, so every seed is a valid input the fuzzer then mutates. Not built by make:
+ *   cc -std=gnu11 -I<builddir> -Iinclude -Icore -o /tmp/gen_corpus fuzz/gen_corpus.c \
+ *      core/frame.c core/ctl.c && /tmp/gen_corpus fuzz/corpus
+ * (config.h from a configured build directory is the only thing needed from it.) */
+#include "config.h"
+#include "ctl.h"
+#include "frame.h"
+#include "proxyd/plugin.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *dir;
+static uint8_t buf[64 * 1024];
+static size_t len;
+
+static void put(const void *p, size_t n)
+{
+	if (len + n > sizeof buf)
+		abort();
+	memcpy(buf + len, p, n);
+	len += n;
+}
+
+static void save(const char *sub, const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s/%s", dir, sub, name);
+	FILE *f = fopen(path, "wb");
+	if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+	len = 0;
+}
+
+static void frame(uint8_t type, uint8_t flags, uint32_t stream, const void *p, size_t n)
+{
+	uint8_t h[FRAME_HEADER_LEN];
+	frame_encode_header(h, &(struct frame_header){(uint32_t)n, type, flags, stream});
+	put(h, sizeof h);
+	put(p, n);
+}
+
+static size_t ctl(const struct ctl_msg *m, uint8_t *out, size_t cap)
+{
+	int n = ctl_encode(m, out, cap);
+	if (n < 0) {
+		fprintf(stderr, "ctl_encode %s: %d\n", ctl_type_name(m->type), n);
+		exit(1);
+	}
+	return (size_t)n;
+}
+
+static struct ctl_msg msgs[12];
+static int n_msgs;
+
+static void make_msgs(void)
+{
+	struct ctl_msg *m;
+	m = &msgs[n_msgs++];
+	m->type = CTL_HELLO;
+	m->version_min = 1, m->version_max = 1;
+	strcpy(m->node_id, "agent-node-1");
+	m->role = CTL_ROLE_AGENT;
+	memset(m->nonce, 0x11, 32), m->has_nonce = 1;
+
+	m = &msgs[n_msgs++];
+	m->type = CTL_HELLO;
+	m->version = 1;
+	strcpy(m->node_id, "server-node");
+	m->role = CTL_ROLE_SERVER;
+	m->caps = 1;
+	memset(m->nonce, 0x22, 32), m->has_nonce = 1;
+
+	m = &msgs[n_msgs++];
+	m->type = CTL_AUTH;
+	strcpy(m->agent_id, "agent-1");
+	memset(m->proof, 0x33, 32), m->has_proof = 1;
+
+	m = &msgs[n_msgs++];
+	m->type = CTL_AUTH_OK;
+	strcpy(m->agent_id, "agent-1");
+
+	m = &msgs[n_msgs++];
+	m->type = CTL_REGISTER;
+	strcpy(m->group, "blue");
+	m->n_services = 3;
+	m->services[0] = (struct ctl_service){"web", OPEN_KIND_HTTP, 1};
+	m->services[1] = (struct ctl_service){"ssh", OPEN_KIND_TCP, 0};
+	m->services[2] = (struct ctl_service){"db.primary-1_x", OPEN_KIND_TCP, 0};
+
+	m = &msgs[n_msgs++];
+	m->type = CTL_REGISTER_OK;
+
+	m = &msgs[n_msgs++];
+	m->type = CTL_PING;
+	m->seq = 7, m->time_ns = 1234567890123ull;
+
+	m = &msgs[n_msgs++];
+	m->type = CTL_PONG;
+	m->seq = 7, m->time_ns = 1234567890123ull;
+
+	m = &msgs[n_msgs++];
+	m->type = CTL_GOAWAY;
+	m->code = CTL_CODE_NONE;
+	strcpy(m->reason, "server shutting down");
+
+	m = &msgs[n_msgs++];
+	m->type = CTL_ERROR;
+	m->code = CTL_CODE_VERSION;
+	strcpy(m->reason, "no common protocol version");
+}
+
+static void ctl_corpus(void)
+{
+	uint8_t m[CTL_MAX_MSG];
+	char name[64];
+	for (int i = 0; i < n_msgs; i++) {
+		put(m, ctl(&msgs[i], m, sizeof m));
+		snprintf(name, sizeof name, "%02d-%s", i, ctl_type_name(msgs[i].type));
+		for (char *c = name; *c; c++)
+			*c = (char)(*c == '_' ? '-' : *c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+		save("ctl", name);
+	}
+	/* a whole handshake in one input */
+	for (int i = 0; i < 6; i++)
+		put(m, ctl(&msgs[i], m, sizeof m));
+	save("ctl", "20-handshake");
+	/* a message of a future type, then unknown tags inside a known one */
+	put("\x00\x63\x00\x05\x01\x00\x02\xab\xcd", 9);
+	put("\x00\x06\x00\x12\x63\x00\x01\x00\x0b\x00\x08\x00\x00\x00\x00\x00\x00\x00\x01\x10\x00\x00", 22);
+	save("ctl", "21-unknown-type-and-tags");
+}
+
+static void frame_corpus(void)
+{
+	uint8_t p[FRAME_GOAWAY_MAX + OPEN_HEADER_MAX_LEN + 64];
+	uint8_t m[CTL_MAX_MSG];
+	size_t n;
+
+	put(FRAME_PREFACE, FRAME_PREFACE_LEN);
+	save("frame", "00-preface");
+
+	/* a SYN carrying an HTTP request head, then its FIN */
+	const struct open_header oh = {OPEN_KIND_HTTP, "web", "203.0.113.7:50123"};
+	n = (size_t)open_header_encode(p, sizeof p, &oh);
+	memcpy(p + n, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 27);
+	frame(FRAME_DATA, FRAME_FLAG_SYN, 2, p, n + 27);
+	frame(FRAME_DATA, FRAME_FLAG_FIN, 2, NULL, 0);
+	save("frame", "01-syn-http-fin");
+
+	/* SYN and FIN in one frame, tcp kind, IPv6 client */
+	const struct open_header oh6 = {OPEN_KIND_TCP, "ssh", "[2001:db8::5]:40000"};
+	n = (size_t)open_header_encode(p, sizeof p, &oh6);
+	frame(FRAME_DATA, FRAME_FLAG_SYN | FRAME_FLAG_FIN, 1, p, n);
+	save("frame", "02-syn-fin-tcp");
+
+	frame(FRAME_WINDOW, 0, 2, p, frame_encode_window(p, 262144));
+	save("frame", "03-window");
+
+	frame(FRAME_RST, 0, 2, p, frame_encode_rst(p, RST_NO_SERVICE, "no service 'web'"));
+	save("frame", "04-rst");
+
+	frame(FRAME_PING, 0, 0, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	frame(FRAME_PING, FRAME_FLAG_ACK, 0, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	save("frame", "05-ping-ack");
+
+	frame(FRAME_GOAWAY, 0, 0, p, frame_encode_goaway(p, 41, CTL_CODE_NONE, "restart"));
+	save("frame", "06-goaway");
+
+	frame(0x2a, 0xff, 9, "future", 6);
+	frame(FRAME_DATA, 0, 4, "after the unknown frame", 23);
+	save("frame", "07-unknown-type");
+
+	/* a session start: preface, control messages on stream 0, a stream with data */
+	put(FRAME_PREFACE, FRAME_PREFACE_LEN);
+	for (int i = 0; i < 2; i++)
+		frame(FRAME_DATA, 0, 0, m, ctl(&msgs[i], m, sizeof m));
+	n = (size_t)open_header_encode(p, sizeof p, &oh);
+	frame(FRAME_DATA, FRAME_FLAG_SYN, 2, p, n);
+	frame(FRAME_DATA, 0, 2, "hello", 5);
+	frame(FRAME_WINDOW, 0, 2, p, frame_encode_window(p, 5));
+	frame(FRAME_RST, 0, 2, p, frame_encode_rst(p, RST_CANCEL, NULL));
+	save("frame", "08-session");
+
+	/* a bare open header (the harness also decodes the whole input as one) */
+	put(p, (size_t)open_header_encode(p, sizeof p, &oh));
+	save("frame", "09-open-header");
+}
+
+/* Layout of fuzz_descriptor's input: selector byte (bit 0-1 name, 2 version, 3 init, 4 fini,
+ * 5 ops), errlen byte, the descriptor's bytes, then the ops table's bytes. */
+static void descriptor(const char *name, uint8_t sel, uint8_t errlen, uint32_t magic,
+		       uint16_t major, uint16_t minor, uint32_t size, uint32_t kind,
+		       uint32_t ops_size, size_t ops_bytes)
+{
+	struct proxyd_plugin_descriptor d;
+	memset(&d, 0, sizeof d);
+	d.magic = magic, d.abi_major = major, d.abi_minor = minor, d.size = size, d.kind = kind;
+	d.ops_size = ops_size;
+	put(&sel, 1);
+	put(&errlen, 1);
+	put(&d, sizeof d);
+	uint8_t ops[sizeof(struct proxyd_transport_ops) + 64];
+	memset(ops, 0x01, sizeof ops); /* non-NULL function pointers */
+	put(ops, ops_bytes < sizeof ops ? ops_bytes : sizeof ops);
+	save("descriptor", name);
+}
+
+static void descriptor_corpus(void)
+{
+	const uint32_t M = PROXYD_PLUGIN_MAGIC, S = sizeof(struct proxyd_plugin_descriptor);
+	const uint8_t all = 2 | 4 | 8 | 16 | 32;
+	const uint32_t T = sizeof(struct proxyd_transport_ops), R = sizeof(struct proxyd_router_ops),
+		       P = sizeof(struct proxyd_provider_ops);
+	descriptor("00-transport", all, 255, M, PROXYD_ABI_MAJOR, PROXYD_ABI_MINOR, S, 1, T, T);
+	descriptor("01-router", all, 255, M, PROXYD_ABI_MAJOR, PROXYD_ABI_MINOR, S, 2, R, R);
+	descriptor("02-provider", all, 255, M, PROXYD_ABI_MAJOR, PROXYD_ABI_MINOR, S, 3, P, P);
+	descriptor("03-short-ops", all, 255, M, PROXYD_ABI_MAJOR, PROXYD_ABI_MINOR, S, 1, 24, T);
+	descriptor("04-bad-magic", all, 16, 0xdeadbeef, PROXYD_ABI_MAJOR, 0, S, 1, T, T);
+	descriptor("05-newer-minor", all, 8, M, PROXYD_ABI_MAJOR, PROXYD_ABI_MINOR + 1, S, 1, T, T);
+	descriptor("06-no-name", 32 | 8 | 16, 255, M, PROXYD_ABI_MAJOR, 0, S, 1, T, T);
+	descriptor("07-no-init", 2 | 32, 0, M, PROXYD_ABI_MAJOR, 0, S, 1, T, T);
+}
+
+int main(int argc, char **argv)
+{
+	dir = argc > 1 ? argv[1] : "fuzz/corpus";
+	make_msgs();
+	ctl_corpus();
+	frame_corpus();
+	descriptor_corpus();
+	return 0;
+}
