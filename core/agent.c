@@ -258,8 +258,16 @@ static void on_control(struct session *s, void *owner, struct evbuffer *in)
 		}
 		switch (m.type) {
 		case CTL_HELLO:
-			if (ag.state == AG_HELLO)
-				send_auth(&m);
+			if (ag.state != AG_HELLO)
+				break;
+			if (m.version < CTL_VERSION_MIN || m.version > CTL_VERSION_MAX) {
+				log_msg(PROXYD_LOG_ERROR, "agent", ag.conn_id,
+					"server %s chose protocol version %u, outside our %d-%d",
+					ag.server_address, m.version, CTL_VERSION_MIN, CTL_VERSION_MAX);
+				ctl_fail(s, CTL_CODE_VERSION, "no common protocol version");
+				return;
+			}
+			send_auth(&m);
 			break;
 		case CTL_AUTH_OK:
 			if (ag.state == AG_AUTH)

@@ -145,6 +145,8 @@ void cfg_report_unknown(struct cfg_file *f)
 }
 
 static void verror_at(struct cfg_file *f, const config_setting_t *s, const char *fmt, va_list ap)
+	PROXYD_PRINTF(3, 0);
+static void verror_at(struct cfg_file *f, const config_setting_t *s, const char *fmt, va_list ap)
 {
 	char msg[768];
 	vsnprintf(msg, sizeof msg, fmt, ap);

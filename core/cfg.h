@@ -41,7 +41,7 @@ int cfg_count(const proxyd_cfg *node);
 const proxyd_cfg *cfg_elem(const proxyd_cfg *node, int index);
 const char *cfg_elem_string(const proxyd_cfg *node);
 void cfg_error(const proxyd_cfg *node, const char *fmt, ...) PROXYD_PRINTF(2, 3);
-void cfg_verror(const proxyd_cfg *node, const char *fmt, va_list ap);
+void cfg_verror(const proxyd_cfg *node, const char *fmt, va_list ap) PROXYD_PRINTF(2, 0);
 const char *cfg_path(const proxyd_cfg *node, const char *path, char *buf, size_t len);
 /* Name and line of a node, for messages. */
 const char *cfg_name(const proxyd_cfg *node);

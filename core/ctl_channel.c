@@ -42,7 +42,9 @@ void ctl_fail(struct session *s, uint32_t code, const char *reason)
 	memset(&m, 0, sizeof m);
 	m.type = CTL_ERROR;
 	m.code = code;
-	snprintf(m.reason, sizeof m.reason, "%s", reason);
+	/* The reason may hold a certificate's CN or be cut mid-character: cleaned, it always
+	 * encodes, so the peer always learns why. */
+	ctl_set_reason(&m, reason);
 	ctl_send(s, &m);
 	session_close(s, reason);
 }

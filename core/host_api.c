@@ -10,6 +10,8 @@
 #include <stdarg.h>
 
 static void host_vlog(proxyd_plugin *self, int level, uint64_t conn_id, const char *fmt,
+		      va_list ap) PROXYD_PRINTF(4, 0);
+static void host_vlog(proxyd_plugin *self, int level, uint64_t conn_id, const char *fmt,
 		      va_list ap)
 {
 	log_msgv(level, self ? self->label : "plugin", conn_id, fmt, ap);

@@ -14,7 +14,8 @@ int log_level(void);
 /* Parse "error", "warn", "info", "debug"; -1 if unknown. */
 int log_level_parse(const char *name);
 
-void log_msgv(int level, const char *who, uint64_t conn_id, const char *fmt, va_list ap);
+void log_msgv(int level, const char *who, uint64_t conn_id, const char *fmt, va_list ap)
+	PROXYD_PRINTF(4, 0);
 void log_msg(int level, const char *who, uint64_t conn_id, const char *fmt, ...)
 	PROXYD_PRINTF(4, 5);
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #define MAX_EXTRA_DIRS 8
@@ -166,7 +167,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	/* A daemon changes directory; keep relative paths meaning what the user meant. */
+	/* Every proxied connection costs a descriptor on each side of the tunnel: use all the
+	 * descriptors the administrator allows, not the 1024 a login shell starts with. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
+	/* Relative paths keep meaning what the user meant even if we change directory. */
 	char *abs_config = realpath(config_path, NULL);
 	if (abs_config)
 		config_path = abs_config;

@@ -24,6 +24,7 @@
 #define STREAM_QUEUE_SLACK (64 * 1024)
 #define PING_INTERVAL_MS 15000
 #define CLOSE_FLUSH_MS 2000
+#define CONTROL_IN_MAX (256 * 1024)
 
 struct stream {
 	struct session *s;
@@ -63,7 +64,7 @@ struct session {
 	proxyd_timer *ping_timer;
 	proxyd_timer *close_timer;
 	proxyd_timer *pump_timer;
-	int got_preface, closed, closing, notified, peer_goaway, dispatching;
+	int got_preface, closed, closing, notified, peer_goaway, local_goaway, dispatching;
 	char close_reason[256];
 	struct stream *dead; /* released streams freed after the current dispatch */
 };
@@ -454,6 +455,7 @@ void session_goaway(struct session *s, uint32_t code, const char *reason)
 	uint8_t p[8 + 256];
 	size_t n = frame_encode_goaway(p, s->highest_peer_id, code, reason);
 	write_frame(s, FRAME_GOAWAY, 0, 0, p, n);
+	s->local_goaway = 1;
 }
 
 /* ---- input ---- */
@@ -476,6 +478,13 @@ static void on_data(struct session *s, const struct frame_header *h, struct evbu
 {
 	size_t len = h->length;
 	if (h->stream_id == 0) {
+		/* Control messages are small; a peer that piles up more than a few of them
+		 * unread is misbehaving. */
+		if (evbuffer_get_length(s->control_in) + len > CONTROL_IN_MAX) {
+			session_fail(s, "protocol error: more than %d bytes of unread control messages",
+				     CONTROL_IN_MAX);
+			return;
+		}
 		evbuffer_remove_buffer(in, s->control_in, len);
 		if (s->cbs->on_control)
 			s->cbs->on_control(s, s->owner, s->control_in);
@@ -501,9 +510,10 @@ static void on_data(struct session *s, const struct frame_header *h, struct evbu
 		}
 		evbuffer_drain(in, (size_t)used);
 		len -= (size_t)used;
-		if (s->peer_open >= s->lim.max_streams || s->closing || s->peer_goaway) {
+		if (s->peer_open >= s->lim.max_streams || s->closing || s->local_goaway) {
 			evbuffer_drain(in, len);
-			send_rst(s, h->stream_id, RST_REFUSED, "too many streams");
+			send_rst(s, h->stream_id, RST_REFUSED,
+				 s->peer_open >= s->lim.max_streams ? "too many streams" : "going away");
 			return;
 		}
 		st = stream_alloc(s, h->stream_id);
