@@ -184,6 +184,9 @@ int splice_start(struct stream *st, struct bufferevent *bev, uint64_t conn_id)
 	stream_set_cbs(st, &splice_stream_cbs, sp);
 	bufferevent_setcb(bev, on_sock_read, on_sock_write, on_sock_event, sp);
 	bufferevent_setwatermark(bev, EV_WRITE, SOCK_OUT_LOW, 0);
+	/* See session.c: libevent's 16 KiB per-call default makes bulk data syscall-bound. */
+	bufferevent_set_max_single_read(bev, SOCK_OUT_HIGH);
+	bufferevent_set_max_single_write(bev, SOCK_OUT_HIGH);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	/* Bytes, and even the FIN, may have arrived before the splice existed. */
 	sp->stream_fin = stream_peer_finished(st) ? 1 : 0;

@@ -125,6 +125,9 @@ static SSL_CTX *ctx_new(const SSL_METHOD *method, struct tcp_tls_error *err)
 	/* A server holds thousands of mostly idle agent links; don't keep ~70 KiB of record
 	 * buffers per idle connection. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	/* No SSL read-ahead: libevent's socket-based TLS bufferevent only asks SSL_pending()
+	 * whether more is buffered, which does not count read-ahead records, so data would sit
+	 * in OpenSSL until the next socket event (seen as stalled handshakes). */
 	SSL_CTX_set_default_passwd_cb(ctx, refuse_passphrase);
 	return ctx;
 }
