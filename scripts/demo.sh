@@ -34,6 +34,7 @@ mkdir -p "$work/www"
 echo "Hello from behind the NAT, served through proxyd." >"$work/www/index.html"
 python3 -m http.server "$web_port" --bind 127.0.0.1 --directory "$work/www" >"$work/web.log" 2>&1 &
 pids+=($!)
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$web_port/" && break; sleep 0.1; done
 
 echo "== certificates (proxyctl pki)"
 "$bin/proxyctl" pki init --dir "$work/pki" >/dev/null
@@ -60,7 +61,7 @@ url="http://127.0.0.1:$public_port/"
 echo
 echo "Public URL: $url"
 echo "\$ curl -s $url"
-body=$(curl -sS --max-time 10 "$url")
+body=$(curl -sS --max-time 10 "$url") || { cat "$work/server.log" "$work/agent.log"; exit 1; }
 echo "$body"
 [ "$body" = "Hello from behind the NAT, served through proxyd." ] || { echo "demo: unexpected answer" >&2; exit 1; }
 echo
