@@ -489,6 +489,26 @@ static void on_ping(struct session *s, const struct frame_header *h, const uint8
 	}
 }
 
+/* Move a DATA payload (already checked against the window) into the stream. */
+static void take_payload(struct stream *st, const struct frame_header *h, struct evbuffer *in,
+			 size_t len)
+{
+	evbuffer_remove_buffer(in, st->in, len);
+	st->recv_avail -= (uint32_t)len;
+	st->s->stats.bytes_in += len;
+	if (h->flags & FRAME_FLAG_FIN)
+		st->fin_recv = 1;
+}
+
+/* Tell the owner about new bytes and the FIN; it may release the stream in either. */
+static void notify_owner(struct stream *st, size_t len)
+{
+	if (len && st->cbs && st->cbs->on_data)
+		st->cbs->on_data(st, st->arg);
+	if (st->fin_recv && !st->reset && !st->released && st->cbs && st->cbs->on_fin)
+		st->cbs->on_fin(st, st->arg);
+}
+
 static void on_data(struct session *s, const struct frame_header *h, struct evbuffer *in)
 {
 	size_t len = h->length;
@@ -544,11 +564,7 @@ static void on_data(struct session *s, const struct frame_header *h, struct evbu
 				     h->stream_id, len);
 			return;
 		}
-		evbuffer_remove_buffer(in, st->in, len);
-		st->recv_avail -= (uint32_t)len;
-		s->stats.bytes_in += len;
-		if (h->flags & FRAME_FLAG_FIN)
-			st->fin_recv = 1;
+		take_payload(st, h, in, len);
 		s->cbs->on_stream(s, s->owner, st, &oh);
 		if (!st->cbs && !st->released) {
 			/* The owner neither took nor refused it. */
@@ -556,12 +572,8 @@ static void on_data(struct session *s, const struct frame_header *h, struct evbu
 			stream_release(st);
 			return;
 		}
-		if (st->released)
-			return;
-		if (evbuffer_get_length(st->in) && st->cbs->on_data)
-			st->cbs->on_data(st, st->arg);
-		if (st->fin_recv && !st->reset && !st->released && st->cbs->on_fin)
-			st->cbs->on_fin(st, st->arg);
+		if (!st->released)
+			notify_owner(st, evbuffer_get_length(st->in));
 		return;
 	}
 	st = find_stream(s, h->stream_id);
@@ -590,11 +602,7 @@ static void on_data(struct session *s, const struct frame_header *h, struct evbu
 		maybe_free(st);
 		return;
 	}
-	evbuffer_remove_buffer(in, st->in, len);
-	st->recv_avail -= (uint32_t)len;
-	s->stats.bytes_in += len;
-	if (h->flags & FRAME_FLAG_FIN)
-		st->fin_recv = 1;
+	take_payload(st, h, in, len);
 	if (st->released) {
 		/* Nobody reads any more: drop what arrives, but keep the window open so the
 		 * peer can reach its FIN. */
@@ -604,10 +612,7 @@ static void on_data(struct session *s, const struct frame_header *h, struct evbu
 		maybe_free(st);
 		return;
 	}
-	if (len && st->cbs && st->cbs->on_data)
-		st->cbs->on_data(st, st->arg);
-	if (st->fin_recv && !st->reset && !st->released && st->cbs && st->cbs->on_fin)
-		st->cbs->on_fin(st, st->arg);
+	notify_owner(st, len);
 	if (st->fin_recv)
 		maybe_free(st);
 }
