@@ -7,7 +7,10 @@
  *   - stream_write() queues bytes; stream_send_space() says how much more is sensible to
  *     queue before on_writable; the session sends queued bytes as the window allows;
  *   - stream_shutdown() sends FIN after everything queued; stream_reset() aborts both ways.
- * Callbacks run on the loop thread, never from inside the call that caused them. */
+ * Callbacks run on the loop thread. on_writable may run from inside stream_write(),
+ * stream_write_buffer() or stream_shutdown() (they send at once when the window allows), so an
+ * owner must tolerate re-entry there (splice.c holds a busy count); the other callbacks only
+ * come from the session's own I/O events. */
 #ifndef PROXYD_CORE_SESSION_H
 #define PROXYD_CORE_SESSION_H
 

@@ -26,16 +26,35 @@ struct splice {
 		stream_fin_sent : 1, /* ... and we passed that on as FIN */
 		stream_fin : 1,    /* the stream peer finished sending */
 		sock_shut : 1,     /* ... and we passed that on as shutdown(SHUT_WR) */
-		reading_paused : 1;
+		reading_paused : 1, dead : 1;
+	/* Calls into the stream API can call back into us (stream_write -> on_writable ->
+	 * finished -> free). Every entry point holds `busy`; a free while busy is deferred
+	 * until the outermost entry point leaves. */
+	int busy;
 };
 
 static void splice_free(struct splice *sp)
 {
+	if (sp->busy) {
+		sp->dead = 1;
+		return;
+	}
 	if (sp->st)
 		stream_release(sp->st);
 	if (sp->bev)
 		bufferevent_free(sp->bev);
 	free(sp);
+}
+
+static void enter(struct splice *sp)
+{
+	sp->busy++;
+}
+
+static void leave(struct splice *sp)
+{
+	if (--sp->busy == 0 && sp->dead)
+		splice_free(sp);
 }
 
 /* Abort the socket with RST: the other end must not take a cut transfer for a whole one. */
@@ -64,6 +83,8 @@ static void sock_to_stream(struct splice *sp)
 		size_t n = len < space ? len : space;
 		if (n)
 			stream_write_buffer(sp->st, in, n);
+		if (sp->dead)
+			return;
 		if (n < len) {
 			/* The window is full: stop reading until on_writable. */
 			if (!sp->reading_paused) {
@@ -74,8 +95,8 @@ static void sock_to_stream(struct splice *sp)
 		}
 	}
 	if (sp->sock_eof && !sp->stream_fin_sent) {
-		stream_shutdown(sp->st);
 		sp->stream_fin_sent = 1;
+		stream_shutdown(sp->st);
 	}
 }
 
@@ -102,15 +123,20 @@ static void stream_to_sock(struct splice *sp)
 
 static void on_stream_data(struct stream *st, void *arg)
 {
-	stream_to_sock(arg);
+	struct splice *sp = arg;
+	enter(sp);
+	stream_to_sock(sp);
+	leave(sp);
 }
 
 static void on_stream_fin(struct stream *st, void *arg)
 {
 	struct splice *sp = arg;
+	enter(sp);
 	sp->stream_fin = 1;
 	stream_to_sock(sp);
 	maybe_done(sp);
+	leave(sp);
 }
 
 static void on_stream_reset(struct stream *st, void *arg, uint32_t code, const char *reason)
@@ -121,19 +147,24 @@ static void on_stream_reset(struct stream *st, void *arg, uint32_t code, const c
 	int level = code == RST_REFUSED || code == RST_NO_SERVICE ? PROXYD_LOG_INFO : PROXYD_LOG_DEBUG;
 	log_msg(level, "splice", sp->conn_id, "stream %u reset by peer (%s): %s", stream_id(st),
 		frame_rst_name(code), reason);
+	enter(sp);
 	abort_socket(sp);
 	splice_free(sp);
+	leave(sp);
 }
 
 static void on_stream_writable(struct stream *st, void *arg)
 {
 	struct splice *sp = arg;
+	enter(sp);
 	if (sp->reading_paused) {
 		sp->reading_paused = 0;
 		bufferevent_enable(sp->bev, EV_READ);
 	}
 	sock_to_stream(sp);
-	maybe_done(sp);
+	if (!sp->dead)
+		maybe_done(sp);
+	leave(sp);
 }
 
 static const struct stream_cbs splice_stream_cbs = {
@@ -145,32 +176,38 @@ static const struct stream_cbs splice_stream_cbs = {
 
 static void on_sock_read(struct bufferevent *bev, void *arg)
 {
-	sock_to_stream(arg);
+	struct splice *sp = arg;
+	enter(sp);
+	sock_to_stream(sp);
+	leave(sp);
 }
 
 static void on_sock_write(struct bufferevent *bev, void *arg)
 {
 	struct splice *sp = arg;
+	enter(sp);
 	stream_to_sock(sp);
 	maybe_done(sp);
+	leave(sp);
 }
 
 static void on_sock_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct splice *sp = arg;
+	enter(sp);
 	if (what & BEV_EVENT_EOF) {
 		sp->sock_eof = 1;
 		bufferevent_disable(bev, EV_READ);
 		sock_to_stream(sp);
-		maybe_done(sp);
-		return;
-	}
-	if (what & BEV_EVENT_ERROR) {
+		if (!sp->dead)
+			maybe_done(sp);
+	} else if (what & BEV_EVENT_ERROR) {
 		log_msg(PROXYD_LOG_DEBUG, "splice", sp->conn_id, "socket error: %s",
 			evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		stream_reset(sp->st, RST_CANCEL, "connection reset");
 		splice_free(sp);
 	}
+	leave(sp);
 }
 
 int splice_start(struct stream *st, struct bufferevent *bev, uint64_t conn_id)
