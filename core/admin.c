@@ -1,4 +1,4 @@
-/* Admin socket: "status\n" -> JSON (schema in doc/ADMIN.md and proxyctl's status command). */
+/* Admin socket: "status\n" -> JSON (the fields are listed in proxyctl(1)). */
 #include "config.h"
 #include "admin.h"
 #include "agent.h"

@@ -12,9 +12,11 @@
 #include "log.h"
 #include "loop.h"
 #include "plugins.h"
+#include "proxy_proto.h"
 #include "session.h"
 #include "splice.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -41,7 +43,7 @@ static struct {
 	uint64_t conn_id;
 	char server_address[128], server_transport[32], security[128];
 	uint8_t nonce[32];
-	proxyd_timer *reconnect_timer, *ping_timer;
+	proxyd_timer *reconnect_timer, *ping_timer, *dead_timer;
 	uint64_t ping_seq, last_pong_ms, connected_ms;
 	double rtt_ms;
 	int running, draining;
@@ -54,17 +56,17 @@ static void schedule_reconnect(const char *why)
 {
 	ag.state = AG_IDLE;
 	loop_timer_stop(ag.ping_timer);
+	loop_timer_stop(ag.dead_timer);
 	if (!ag.running || ag.draining)
 		return;
 	/* Exponential backoff with full jitter: a fleet of agents that lost the same server
 	 * does not come back in lockstep. */
-	uint64_t cap = (uint64_t)ag.conf->agt.reconnect_min_ms;
+	/* A minimum of 0 still doubles from 1 ms, so it reaches reconnect_max too. */
+	uint64_t cap = ag.conf->agt.reconnect_min_ms ? (uint64_t)ag.conf->agt.reconnect_min_ms : 1;
 	for (int i = 0; i < ag.attempt && cap < (uint64_t)ag.conf->agt.reconnect_max_ms; i++)
 		cap *= 2;
 	if (cap > (uint64_t)ag.conf->agt.reconnect_max_ms)
 		cap = (uint64_t)ag.conf->agt.reconnect_max_ms;
-	if (cap == 0)
-		cap = 1;
 	uint32_t r = 0;
 	RAND_bytes((unsigned char *)&r, sizeof r);
 	uint64_t delay = (uint64_t)r % (cap + 1);
@@ -90,6 +92,8 @@ struct pending_local {
 	struct stream *st;
 	struct bufferevent *bev;
 	char address[128];
+	char client[64];    /* the user's address, as the server saw it */
+	int proxy_protocol; /* the service's, copied: a reload may change it meanwhile */
 	uint64_t conn_id;
 };
 
@@ -112,6 +116,25 @@ static const struct stream_cbs pending_cbs = {
 	.on_reset = pending_reset,
 };
 
+/* Queue the PROXY protocol header ahead of everything the splice will write. The stream-open
+ * header carries only the user's address, so the destination is the service's own address
+ * (doc/PROTOCOL.md, 5.2). */
+static int send_proxy_header(struct pending_local *pl)
+{
+	uint8_t hdr[PROXY_PROTO_ENCODE_MAX];
+	int n = proxy_proto_encode(pl->proxy_protocol, pl->client, pl->address, hdr, sizeof hdr);
+	if (n == -EINVAL) {
+		/* No usable user address (an empty one, or not numeric): the service still gets
+		 * the header it requires, saying the source is unknown. */
+		log_msg(PROXYD_LOG_DEBUG, "agent", pl->conn_id,
+			"stream %u: client address '%s' is not ip:port; PROXY header says UNKNOWN",
+			stream_id(pl->st), pl->client);
+		n = proxy_proto_encode(pl->proxy_protocol, NULL, NULL, hdr, sizeof hdr);
+	}
+	assert(n > 0);
+	return bufferevent_write(pl->bev, hdr, (size_t)n);
+}
+
 static void local_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct pending_local *pl = arg;
@@ -119,6 +142,13 @@ static void local_event(struct bufferevent *bev, short what, void *arg)
 		evutil_socket_t fd = bufferevent_getfd(bev);
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		if (pl->proxy_protocol && send_proxy_header(pl) < 0) {
+			stream_reset(pl->st, RST_INTERNAL, "out of memory");
+			stream_release(pl->st);
+			bufferevent_free(bev);
+			free(pl);
+			return;
+		}
 		splice_start(pl->st, bev, pl->conn_id);
 		free(pl);
 		return;
@@ -157,6 +187,8 @@ static void on_stream(struct session *s, void *owner, struct stream *st, const s
 	pl->st = st;
 	pl->conn_id = host_next_conn_id();
 	snprintf(pl->address, sizeof pl->address, "%s", svc->address);
+	snprintf(pl->client, sizeof pl->client, "%s", oh->client);
+	pl->proxy_protocol = svc->proxy_protocol;
 	pl->bev = bufferevent_socket_new(loop_base(), -1, BEV_OPT_CLOSE_ON_FREE);
 	stream_set_cbs(st, &pending_cbs, pl);
 	bufferevent_setcb(pl->bev, NULL, NULL, local_event, pl);
@@ -218,22 +250,31 @@ static void send_register(void)
 	ag.state = AG_REGISTER;
 }
 
+/* Dead server detection: the deadline is re-armed to two intervals at every PONG, so a
+ * server that stops answering is given up exactly two intervals after its last answer. */
+static void arm_liveness(void)
+{
+	ag.last_pong_ms = loop_now_ms();
+	loop_timer_start(ag.dead_timer, 2 * (uint64_t)ag.conf->agt.ping_interval_ms, 0);
+}
+
+static void liveness_expired(void *unused)
+{
+	if (ag.state != AG_READY || !ag.s)
+		return;
+	char why[256];
+	snprintf(why, sizeof why, "server %s did not answer PING for %llu ms", ag.server_address,
+		 (unsigned long long)(loop_now_ms() - ag.last_pong_ms));
+	struct session *s = ag.s;
+	ag.s = NULL;
+	session_free(s);
+	schedule_reconnect(why);
+}
+
 static void send_ping(void *unused)
 {
 	if (ag.state != AG_READY)
 		return;
-	uint64_t now = loop_now_ms();
-	/* Dead server detection: two intervals without a PONG. */
-	if (now - ag.last_pong_ms > 2 * (uint64_t)ag.conf->agt.ping_interval_ms) {
-		char why[256];
-		snprintf(why, sizeof why, "server %s did not answer PING for %llu ms", ag.server_address,
-			 (unsigned long long)(now - ag.last_pong_ms));
-		struct session *s = ag.s;
-		ag.s = NULL;
-		session_free(s);
-		schedule_reconnect(why);
-		return;
-	}
 	struct ctl_msg m;
 	memset(&m, 0, sizeof m);
 	m.type = CTL_PING;
@@ -277,7 +318,7 @@ static void on_control(struct session *s, void *owner, struct evbuffer *in)
 			if (ag.state == AG_REGISTER) {
 				ag.state = AG_READY;
 				ag.attempt = 0;
-				ag.last_pong_ms = loop_now_ms();
+				arm_liveness();
 				ag.connected_ms = loop_now_ms();
 				loop_timer_start(ag.ping_timer, (uint64_t)ag.conf->agt.ping_interval_ms, 1);
 				log_msg(PROXYD_LOG_INFO, "agent", ag.conn_id,
@@ -292,7 +333,7 @@ static void on_control(struct session *s, void *owner, struct evbuffer *in)
 			break;
 		}
 		case CTL_PONG: {
-			ag.last_pong_ms = loop_now_ms();
+			arm_liveness();
 			struct timespec ts;
 			clock_gettime(CLOCK_MONOTONIC, &ts);
 			uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
@@ -329,7 +370,13 @@ static void on_closed(struct session *s, void *owner, const char *reason)
 	daemon_drain_poke();
 }
 
+static void on_stream_gone(struct session *s, void *owner)
+{
+	daemon_drain_poke();
+}
+
 static const struct session_cbs agent_session_cbs = {
+	.on_stream_gone = on_stream_gone,
 	.on_stream = on_stream,
 	.on_control = on_control,
 	.on_closed = on_closed,
@@ -389,7 +436,8 @@ int agent_start(struct conf *c)
 	ag.started_ms = loop_now_ms();
 	ag.reconnect_timer = loop_timer_new(connect_next, NULL);
 	ag.ping_timer = loop_timer_new(send_ping, NULL);
-	if (!ag.reconnect_timer || !ag.ping_timer)
+	ag.dead_timer = loop_timer_new(liveness_expired, NULL);
+	if (!ag.reconnect_timer || !ag.ping_timer || !ag.dead_timer)
 		return -1;
 	if (!c->agt.token)
 		log_msg(PROXYD_LOG_DEBUG, "agent", 0, "no token configured: relying on a client certificate");
@@ -408,7 +456,8 @@ void agent_stop(void)
 	}
 	loop_timer_free(ag.reconnect_timer);
 	loop_timer_free(ag.ping_timer);
-	ag.reconnect_timer = ag.ping_timer = NULL;
+	loop_timer_free(ag.dead_timer);
+	ag.reconnect_timer = ag.ping_timer = ag.dead_timer = NULL;
 }
 
 void agent_set_conf(struct conf *c)

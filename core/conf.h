@@ -17,7 +17,8 @@ struct conf_token {
 };
 
 struct conf_tcp_edge {
-	const char *listen; /* "host:port" */
+	const char *listen; /* "host:port" as written */
+	char resolved[128]; /* numeric "ip:port", resolved when the file was read */
 	const char *agent;
 	const char *service;
 	const proxyd_cfg *node;
@@ -38,6 +39,7 @@ struct conf_service {
 	const char *name;
 	int kind; /* OPEN_KIND_TCP or OPEN_KIND_HTTP */
 	int is_default;
+	int proxy_protocol; /* 0, or the PROXY protocol version (1, 2) to send the service */
 	char address[128]; /* "host:port" to connect to */
 };
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #define DEFAULT_ADMIN_SOCKET "/run/proxyd/admin.sock"
 
@@ -56,6 +57,11 @@ static void add_token(struct conf_server *srv, const proxyd_cfg *at, const char 
 		cfg_error(at, "token for agent '%s' is too short: expected at least 16 characters", id);
 		return;
 	}
+	for (int i = 0; i < srv->n_tokens; i++)
+		if (strcmp(srv->tokens[i].id, id) == 0) {
+			cfg_error(at, "token for agent '%s' is given twice", id);
+			return;
+		}
 	struct conf_token *grown = realloc(srv->tokens, (size_t)(srv->n_tokens + 1) * sizeof *grown);
 	if (!grown)
 		return;
@@ -166,7 +172,8 @@ static void read_service(struct conf_agent *agt, const proxyd_cfg *s, int i)
 	}
 	if (rc_name < 0)
 		return;
-	if (!conf_valid_id(name)) {
+	/* Service names travel in the stream-open header, which holds 63 bytes. */
+	if (!conf_valid_id(name) || strlen(name) > 63) {
 		cfg_error(cfg_get_child(s, "name"),
 			  "agent.services[%d]: name '%s': expected 1-63 of A-Z a-z 0-9 . _ -", i, name);
 		return;
@@ -196,6 +203,17 @@ static void read_service(struct conf_agent *agt, const proxyd_cfg *s, int i)
 		if (!strrchr(hostport, ':') || hostport[n - 1] == ']')
 			strcat(hostport, ":80");
 		target = hostport;
+	}
+	long long pp;
+	if (cfg_get_int(s, "proxy_protocol", &pp) == 0) {
+		if (pp != 1 && pp != 2) {
+			cfg_error(cfg_get_child(s, "proxy_protocol"),
+				  "agent.services[%d]: proxy_protocol: expected 1 or 2 (the PROXY protocol "
+				  "version), got %lld",
+				  i, pp);
+			return;
+		}
+		svc->proxy_protocol = (int)pp;
 	}
 	if (parse_address(target, svc->address, sizeof svc->address) < 0) {
 		cfg_error(cfg_get_child(s, has_url ? "url" : "address"),
@@ -238,7 +256,11 @@ static void read_agent(struct conf *c)
 			if (!fgets(line, sizeof line, f))
 				line[0] = '\0';
 			fclose(f);
-			line[strcspn(line, "\r\n")] = '\0';
+			/* A token file written by hand often ends in spaces or a newline. */
+			size_t n = strcspn(line, "\r\n");
+			while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+				n--;
+			line[n] = '\0';
 			if (!line[0])
 				cfg_error(cfg_get_child(a, "token_file"), "token_file %s is empty", token_file);
 			else
@@ -289,8 +311,8 @@ static void read_server(struct conf *c)
 			srv->load_balanced = calloc((size_t)cfg_count(lb) + 1, sizeof(char *));
 			for (int i = 0; srv->load_balanced && i < cfg_count(lb); i++) {
 				const char *id = cfg_elem_string(cfg_elem(lb, i));
-				if (!id)
-					cfg_error(cfg_elem(lb, i), "load_balance[%d]: expected a string", i);
+				if (!id || !conf_valid_id(id))
+					cfg_error(cfg_elem(lb, i), "load_balance[%d]: expected an agent id", i);
 				else
 					srv->load_balanced[srv->n_load_balanced++] = id;
 			}
@@ -325,11 +347,14 @@ static void read_tcp_edges(struct conf *c)
 		if (cfg_get_string(e, "agent", &t->agent) != 0) {
 			cfg_error(e, "tcp[%d]: 'agent' is required", i);
 			bad = 1;
+		} else if (!conf_valid_id(t->agent)) {
+			cfg_error(cfg_get_child(e, "agent"), "tcp[%d]: agent '%s': expected 1-64 of A-Z a-z 0-9 . _ -",
+				  i, t->agent);
+			bad = 1;
 		}
 		if (cfg_get_string(e, "service", &t->service) == -ENOENT)
 			t->service = "";
-		char tmp[128];
-		if (!bad && parse_address(t->listen, tmp, sizeof tmp) < 0) {
+		if (!bad && parse_address(t->listen, t->resolved, sizeof t->resolved) < 0) {
 			cfg_error(cfg_get_child(e, "listen"), "tcp[%d]: listen '%s': expected host:port", i,
 				  t->listen);
 			bad = 1;
@@ -355,9 +380,11 @@ static void read_admin(struct conf *c)
 	const char *path, *mode;
 	char buf[4096];
 	if (cfg_get_string(a, "socket", &path) == 0) {
-		if (!cfg_path(a, path, buf, sizeof buf) || strlen(buf) >= sizeof adm->socket)
-			cfg_error(cfg_get_child(a, "socket"), "admin.socket: path too long (max %zu)",
-				  sizeof adm->socket - 1);
+		/* A unix socket path must fit sockaddr_un.sun_path (108 bytes on Linux). */
+		if (!cfg_path(a, path, buf, sizeof buf) ||
+		    strlen(buf) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			cfg_error(cfg_get_child(a, "socket"), "admin.socket: path too long (max %zu bytes)",
+				  sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 		else
 			snprintf(adm->socket, sizeof adm->socket, "%s", buf);
 	}

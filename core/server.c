@@ -184,6 +184,12 @@ static void probe_timeout(void *arg)
 		LIVENESS_PROBE_MS);
 	old->newcomer = NULL;
 	newcomer->probing = NULL;
+	struct ctl_msg m;
+	memset(&m, 0, sizeof m);
+	m.type = CTL_ERROR;
+	m.code = CTL_CODE_REPLACED;
+	ctl_set_reason(&m, "a new session for this agent id replaced this one");
+	ctl_send(old->s, &m);
 	conn_free(old);
 	accept_auth(newcomer);
 }
@@ -348,7 +354,13 @@ static void on_closed(struct session *s, void *owner, const char *reason)
 	daemon_drain_poke();
 }
 
+static void on_stream_gone(struct session *s, void *owner)
+{
+	daemon_drain_poke();
+}
+
 static const struct session_cbs server_session_cbs = {
+	.on_stream_gone = on_stream_gone,
 	.on_stream = on_stream,
 	.on_control = on_control,
 	.on_closed = on_closed,

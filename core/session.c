@@ -162,6 +162,8 @@ static void stream_unlink(struct stream *st)
 		}
 	ready_remove(st);
 	s->stats.streams_open--;
+	if (s->cbs->on_stream_gone)
+		s->cbs->on_stream_gone(s, s->owner);
 }
 
 static void stream_destroy(struct stream *st)

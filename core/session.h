@@ -37,6 +37,9 @@ struct session_cbs {
 			  const struct open_header *oh);
 	/* Bytes arrived on the control stream (stream 0). */
 	void (*on_control)(struct session *s, void *owner, struct evbuffer *in);
+	/* A stream is gone for good (both sides done, or reset, and released): what a
+	 * draining daemon waits for. Optional. */
+	void (*on_stream_gone)(struct session *s, void *owner);
 	/* An RTT sample from PING (microseconds). */
 	void (*on_rtt)(struct session *s, void *owner, uint64_t rtt_us);
 	/* The session is gone (peer closed, protocol error, session_close). Every stream got
@@ -78,8 +81,8 @@ uint64_t session_conn_id(const struct session *s);
 void session_stats(const struct session *s, struct session_stats *out);
 int session_is_closed(const struct session *s);
 
-/* Open a stream towards the peer. The open header travels with the first data (or alone
- * when the stream is shut down first), so opening costs no round trip. */
+/* Open a stream towards the peer. The open header leaves at the end of this loop turn,
+ * together with whatever was written by then, so opening costs no round trip. */
 struct stream *session_open_stream(struct session *s, const struct open_header *oh);
 
 void stream_set_cbs(struct stream *st, const struct stream_cbs *cbs, void *arg);

@@ -28,22 +28,16 @@ struct splice {
 		sock_shut : 1,     /* ... and we passed that on as shutdown(SHUT_WR) */
 		reading_paused : 1, dead : 1;
 	/* Calls into the stream API can call back into us (stream_write -> on_writable ->
-	 * finished -> free). Every entry point holds `busy`; a free while busy is deferred
-	 * until the outermost entry point leaves. */
+	 * finished). Every entry point holds `busy`; the outermost one frees a finished
+	 * splice as it leaves. */
 	int busy;
 };
 
-static void splice_free(struct splice *sp)
+/* Mark the splice finished. Every caller is inside enter()/leave(), and the outermost
+ * leave() frees it, so nothing below a callback ever touches freed memory. */
+static void splice_finish(struct splice *sp)
 {
-	if (sp->busy) {
-		sp->dead = 1;
-		return;
-	}
-	if (sp->st)
-		stream_release(sp->st);
-	if (sp->bev)
-		bufferevent_free(sp->bev);
-	free(sp);
+	sp->dead = 1;
 }
 
 static void enter(struct splice *sp)
@@ -53,8 +47,13 @@ static void enter(struct splice *sp)
 
 static void leave(struct splice *sp)
 {
-	if (--sp->busy == 0 && sp->dead)
-		splice_free(sp);
+	if (--sp->busy > 0 || !sp->dead)
+		return;
+	if (sp->st)
+		stream_release(sp->st);
+	if (sp->bev)
+		bufferevent_free(sp->bev);
+	free(sp);
 }
 
 /* Abort the socket with RST: the other end must not take a cut transfer for a whole one. */
@@ -70,7 +69,7 @@ static void abort_socket(struct splice *sp)
 static void maybe_done(struct splice *sp)
 {
 	if (sp->stream_fin_sent && sp->sock_shut)
-		splice_free(sp);
+		splice_finish(sp);
 }
 
 /* socket -> stream */
@@ -149,7 +148,7 @@ static void on_stream_reset(struct stream *st, void *arg, uint32_t code, const c
 		frame_rst_name(code), reason);
 	enter(sp);
 	abort_socket(sp);
-	splice_free(sp);
+	splice_finish(sp);
 	leave(sp);
 }
 
@@ -205,7 +204,7 @@ static void on_sock_event(struct bufferevent *bev, short what, void *arg)
 		log_msg(PROXYD_LOG_DEBUG, "splice", sp->conn_id, "socket error: %s",
 			evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		stream_reset(sp->st, RST_CANCEL, "connection reset");
-		splice_free(sp);
+		splice_finish(sp);
 	}
 	leave(sp);
 }

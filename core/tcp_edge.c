@@ -79,7 +79,7 @@ int tcp_edge_start(struct conf *c)
 		snprintf(p->listen, sizeof p->listen, "%s", t->listen);
 		snprintf(p->agent, sizeof p->agent, "%s", t->agent);
 		snprintf(p->service, sizeof p->service, "%s", t->service);
-		if (evutil_parse_sockaddr_port(t->listen, (struct sockaddr *)&ss, &sslen) != 0) {
+		if (evutil_parse_sockaddr_port(t->resolved, (struct sockaddr *)&ss, &sslen) != 0) {
 			log_err("tcp-edge", "listen '%s': expected a numeric host:port", t->listen);
 			free(p);
 			return -1;

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "frame.h"
+#include "proxy_proto.h"
 #include "proxyd/plugin.h"
 
 #include <errno.h>
@@ -227,6 +228,41 @@ static void descriptor_corpus(void)
 	descriptor("07-no-init", 2 | 32, 0, M, PROXYD_ABI_MAJOR, 0, S, 1, T, T);
 }
 
+/* Headers as the agent writes them, one with v2 TLVs after the addresses, and inputs for the
+ * harness's encoder half: a version byte, then client and local address split by a NUL. */
+static void proxy_proto_header(int version, const char *client, const char *local, const char *name)
+{
+	uint8_t h[PROXY_PROTO_ENCODE_MAX];
+	int n = proxy_proto_encode(version, client, local, h, sizeof h);
+	if (n <= 0)
+		abort();
+	put(h, (size_t)n);
+	save("proxy_proto", name);
+}
+
+static void proxy_proto_corpus(void)
+{
+	proxy_proto_header(1, "192.0.2.1:50123", "127.0.0.1:2222", "00-v1-tcp4");
+	proxy_proto_header(1, "[2001:db8::1]:443", "127.0.0.1:22", "01-v1-tcp6-mapped");
+	proxy_proto_header(1, NULL, NULL, "02-v1-unknown");
+	proxy_proto_header(2, "192.0.2.1:50123", "127.0.0.1:2222", "03-v2-tcp4");
+	proxy_proto_header(2, "[2001:db8::1]:443", "[::1]:22", "04-v2-tcp6");
+	proxy_proto_header(2, NULL, NULL, "05-v2-unspec");
+	uint8_t h[PROXY_PROTO_ENCODE_MAX];
+	int n = proxy_proto_encode(2, "10.0.0.1:1", "10.0.0.2:2", h, sizeof h);
+	const uint8_t tlv[] = {0x02, 0x00, 0x04, 'h', 'o', 's', 't'}; /* PP2_TYPE_AUTHORITY */
+	h[15] = (uint8_t)(h[15] + sizeof tlv);
+	put(h, (size_t)n);
+	put(tlv, sizeof tlv);
+	save("proxy_proto", "06-v2-tlv");
+	const char v4[] = "\x01" "192.0.2.1:50123\0" "127.0.0.1:2222";
+	put(v4, sizeof v4 - 1);
+	save("proxy_proto", "07-encode-v2-tcp4");
+	const char v6[] = "\x00" "[2001:db8::1]:443\0" "127.0.0.1:22";
+	put(v6, sizeof v6 - 1);
+	save("proxy_proto", "08-encode-v1-mixed");
+}
+
 int main(int argc, char **argv)
 {
 	dir = argc > 1 ? argv[1] : "fuzz/corpus";
@@ -234,5 +270,6 @@ int main(int argc, char **argv)
 	ctl_corpus();
 	frame_corpus();
 	descriptor_corpus();
+	proxy_proto_corpus();
 	return 0;
 }

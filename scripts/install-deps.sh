@@ -4,7 +4,7 @@
 #   scripts/install-deps.sh [--build] [--test] [--bench] [--dry-run]
 #
 #   --build    compilers, autotools and the libraries proxyd builds against (the default)
-#   --test     tools the test suite drives: curl, openssl, socat, python3, ip, iptables, ...
+#   --test     tools the test suite drives: curl, openssl, socat, python3, nginx, ip, ...
 #   --bench    load generators and reference proxies for bench/
 #   --dry-run  only print what is missing
 #
@@ -18,8 +18,8 @@ set -eu
 BUILD_PKGS="build-essential autoconf automake libtool libltdl-dev pkg-config libevent-dev
   libssl-dev libconfig-dev libjansson-dev libhttp-parser-dev libcmocka-dev libngtcp2-dev
   libngtcp2-crypto-gnutls-dev libgnutls28-dev libjansson-dev"
-TEST_PKGS="curl openssl socat python3 iproute2 iptables procps psmisc"
-BENCH_PKGS="wrk iperf3 nginx haproxy openssh-server openssh-client"
+TEST_PKGS="curl openssl socat python3 iproute2 iptables procps psmisc nginx"
+BENCH_PKGS="wrk iperf3 nginx haproxy openssh-server openssh-client curl python3 procps bc"
 
 usage() {
 	sed -n '2,/^$/{/^$/d;s/^# \{0,1\}//;p}' "$0"
