@@ -144,13 +144,34 @@ run_proxyd() {
 	fi
 }
 
+# run_bg CMD...: for `run_bg CMD ... &`. A background child is a copy of this shell until it
+# execs, and carries the EXIT and TERM traps: a kill that arrives in that window would run
+# _cleanup in the child (deleting $TMP and stopping the test's processes while the test goes
+# on). The child drops the traps first, then becomes CMD.
+run_bg() {
+	trap - EXIT HUP INT TERM
+	exec "$@"
+}
+
+# wait_exec PID: return once PID runs its own program, not a copy of this shell (or is gone),
+# so that a signal sent to PID afterwards reaches that program. At most 5 s.
+wait_exec() {
+	_self=$(readlink "/proc/$$/exe")
+	_n=50
+	while [ $_n -gt 0 ] && [ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$_self" ]; do
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+}
+
 # start_proxyd LOG ARGS...: start proxyd in the background with stdout and stderr in LOG;
 # sets PROXYD_PID. Cleanup stops it (and only it, and others started this way) on exit.
 start_proxyd() {
 	_log=$1
 	shift
-	"$PROXYD" "$@" >"$_log" 2>&1 </dev/null &
+	run_bg "$PROXYD" "$@" >"$_log" 2>&1 </dev/null &
 	PROXYD_PID=$!
+	wait_exec "$PROXYD_PID"
 	STARTED_PIDS="$STARTED_PIDS $PROXYD_PID"
 }
 

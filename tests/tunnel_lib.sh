@@ -82,9 +82,10 @@ start_agent() {
 start_bg() { # LOG CMD...: a helper process, stopped on exit like proxyd
 	_log=$1
 	shift
-	"$@" >"$_log" 2>&1 </dev/null &
-	track_pid $!
+	( run_bg "$@" ) >"$_log" 2>&1 </dev/null &
 	BG_PID=$!
+	track_pid $BG_PID
+	wait_exec $BG_PID
 }
 
 start_echo_service() {

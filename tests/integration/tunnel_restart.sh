@@ -14,7 +14,7 @@ start_server
 start_agent agent-1
 
 step "kill -9 the server in the middle of a transfer"
-python3 "$NETCHECK" bulk 127.0.0.1 "$BULK_PORT" 8589934592 0 >"$TMP/cut.txt" 2>&1 &
+( run_bg python3 "$NETCHECK" bulk 127.0.0.1 "$BULK_PORT" 8589934592 0 ) >"$TMP/cut.txt" 2>&1 &
 bulk_pid=$!
 sleep 1
 kill -9 "$SERVER_PID"
