@@ -3,6 +3,7 @@
 #include "host_api.h"
 #include "cfg.h"
 #include "endpoint.h"
+#include "http_request.h"
 #include "log.h"
 #include "loop.h"
 #include "plugins.h"
@@ -82,6 +83,8 @@ static const struct proxyd_host table = {
 	.listener_accepted = host_listener_accepted,
 	.dial_connected = host_dial_connected,
 	.dial_failed = host_dial_failed,
+	.req_field = http_request_field,
+	.req_header = http_request_header,
 };
 
 const struct proxyd_host *host_table(void)

@@ -39,6 +39,10 @@
  * ---------
  *  2026-11-22  1.0  First stable ABI: descriptor, host table (log, config, loop, timers,
  *                   fd watches, byte-stream connections), transport/router/provider ops.
+ *  2026-12-01  1.1  The HTTP edge calls routers: host->req_field and host->req_header read
+ *                   the request a router decides on; struct proxyd_route_result gains
+ *                   host (Host rewrite), response_headers (e.g. Set-Cookie on MATCH) and
+ *                   message (the body text of a REJECT), appended after add_headers.
  */
 #ifndef PROXYD_PLUGIN_H
 #define PROXYD_PLUGIN_H
@@ -53,7 +57,7 @@ extern "C" {
 
 #define PROXYD_PLUGIN_MAGIC 0x50525859u /* "PRXY" */
 #define PROXYD_ABI_MAJOR 1
-#define PROXYD_ABI_MINOR 0
+#define PROXYD_ABI_MINOR 1
 
 /* The name of the one exported symbol. */
 #define PROXYD_PLUGIN_SYMBOL "proxyd_plugin_descriptor"
@@ -174,6 +178,16 @@ struct proxyd_host {
 	/* A dial that failed; reason is shown to the operator. After this call the plugin
 	 * forgets d; the core calls no dial_cancel for it. */
 	void (*dial_failed)(proxyd_dial *d, int err, const char *reason);
+
+	/* ---- ABI 1.1: the request a router decides on (valid only during route()). ---- */
+	/* One part of the request head, enum proxyd_req_field. Returns 1 with *value and *len
+	 * set (value NOT NUL-terminated, peer text: escape before logging), or 0 when the
+	 * request has no such part (no SNI on a plain connection, no query). */
+	int (*req_field)(const proxyd_request *req, int field, const char **value, size_t *len);
+	/* The value of the nth (from 0) header field named name (case-insensitive); a
+	 * repeated field (Cookie, Set-Cookie) is one entry per line. Returns 1 or 0. */
+	int (*req_header)(const proxyd_request *req, const char *name, unsigned nth,
+			  const char **value, size_t *len);
 };
 
 #define PROXYD_HOST_HAS(host, member)                                                         \
@@ -206,6 +220,19 @@ struct proxyd_transport_ops {
 	void (*dial_cancel)(void *dial_state);
 };
 
+/* Parts of a request, for host->req_field. */
+enum proxyd_req_field {
+	PROXYD_REQ_METHOD = 1, /* "GET" */
+	PROXYD_REQ_TARGET = 2, /* the request-target as sent: "/a/b?c=d" */
+	PROXYD_REQ_PATH = 3,   /* the target up to '?': "/a/b" */
+	PROXYD_REQ_QUERY = 4,  /* after '?', without it: "c=d"; 0 when there is no '?' */
+	PROXYD_REQ_HOST = 5,   /* the authority's host, lower-case, without port or brackets */
+	PROXYD_REQ_PORT = 6,   /* the authority's port as written; 0 when none was given */
+	PROXYD_REQ_CLIENT = 7, /* the user's address, "ip:port" or "[ip6]:port" */
+	PROXYD_REQ_SCHEME = 8, /* "http" or "https" (TLS ended by proxyd) */
+	PROXYD_REQ_SNI = 9,    /* the TLS server name the client sent; 0 without TLS or SNI */
+};
+
 /* Router verdicts. */
 enum proxyd_route_verdict {
 	PROXYD_ROUTE_NEXT = 0,   /* not mine; ask the next router */
@@ -229,6 +256,13 @@ struct proxyd_route_result {
 	char *add_headers;    /* MATCH/REJECT: "Name: value\r\n" lines to add to the request
 				 (MATCH) or response (REJECT) */
 	size_t add_headers_len;
+	/* ABI 1.1: a plugin built for 1.0 does not know them and leaves them empty. */
+	char *host;           /* MATCH: the Host to send the service, or "" to keep it */
+	size_t host_len;
+	char *response_headers; /* MATCH: "Name: value\r\n" lines to add to the response */
+	size_t response_headers_len;
+	char *message;        /* REJECT: a short text for the response body, or "" */
+	size_t message_len;
 };
 
 /*
@@ -239,8 +273,9 @@ struct proxyd_router_ops {
 	/* One instance per entry of http.routes; read the entry's keys; 0 or -errno. */
 	int (*route_new)(void *plugin_state, const proxyd_cfg *entry, void **route_state);
 	void (*route_free)(void *route_state);
-	/* Decide for one request. Pure with respect to the request: read it through the
-	 * request accessors in the host table (added with the HTTP edge, ABI minor bump). */
+	/* Decide for one request: read it through host->req_field and host->req_header (ABI
+	 * 1.1), fill *out, return an enum proxyd_route_verdict. Runs on the loop thread for
+	 * every request: it must not block. The result buffers start as empty strings. */
 	int (*route)(void *route_state, const proxyd_request *req, struct proxyd_route_result *out);
 };
 
