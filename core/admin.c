@@ -7,6 +7,7 @@
 #include "loop.h"
 #include "server.h"
 #include "tcp_edge.h"
+#include "http_edge.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -48,6 +49,7 @@ static void status_json(struct evbuffer *out)
 	if (server_running()) {
 		server_status_listeners(out, &first);
 		tcp_edge_status_listeners(out, &first);
+		http_edge_status_listeners(out, &first);
 	}
 	evbuffer_add_printf(out, "]}\n");
 }

@@ -132,6 +132,7 @@ int conf_load(struct conf *c, const char *path, const char *const *extra_dirs, i
 	c->server = cfg_get_child(root, "server");
 	c->agent = cfg_get_child(root, "agent");
 	c->tcp = cfg_get_child(root, "tcp");
+	c->http = cfg_get_child(root, "http");
 	return c->file.n_errors;
 }
 
@@ -204,12 +205,14 @@ int conf_check(struct conf *c)
 		}
 	}
 	conf_roles_check(c);
+	conf_http_check(c);
 	cfg_report_unknown(&c->file);
 	return c->file.n_errors;
 }
 
 void conf_fini(struct conf *c)
 {
+	conf_http_fini(c);
 	conf_roles_fini(c);
 	if (c->file.path)
 		cfg_file_fini(&c->file);

@@ -24,6 +24,48 @@ struct conf_tcp_edge {
 	const proxyd_cfg *node;
 };
 
+/* http = { listen = ( ... ); routes = ( ... ); limits }: the public HTTP(S) edge. */
+struct conf_http_cert {
+	char *cert, *key; /* resolved paths */
+	const proxyd_cfg *node;
+};
+
+struct conf_http_passthrough {
+	const char *sni; /* an exact name or "*.domain" */
+	const char *agent;
+	const char *service;
+};
+
+struct conf_http_listener {
+	const char *address;
+	char resolved[128];
+	struct conf_http_cert *certs; /* TLS is ended here when n_certs > 0 */
+	int n_certs;
+	struct conf_http_passthrough *passthrough;
+	int n_passthrough;
+	const proxyd_cfg *node;
+};
+
+struct conf_http_route {
+	struct proxyd_plugin *router;
+	void *state; /* the router's instance, made by route_new; route_free at conf_fini */
+	const char *name;
+	const char *host_rewrite; /* NULL: keep the client's Host */
+	char *basic_auth;         /* "Basic <base64(user:password)>" expected, or NULL; secret */
+	const char *realm;
+	int line;
+};
+
+struct conf_http {
+	struct conf_http_listener *listeners;
+	int n_listeners;
+	struct conf_http_route *routes;
+	int n_routes;
+	size_t max_header_bytes;
+	unsigned max_headers;
+	long long header_timeout_ms, idle_timeout_ms, response_timeout_ms;
+};
+
 struct conf_server {
 	struct conf_token *tokens;
 	int n_tokens;
@@ -70,15 +112,25 @@ struct conf {
 	const proxyd_cfg *server;
 	const proxyd_cfg *agent;
 	const proxyd_cfg *tcp;
+	const proxyd_cfg *http;
 	/* Filled by conf_check. */
 	struct conf_server srv;
 	struct conf_agent agt;
 	struct conf_admin admin;
+	struct conf_http http_edge;
 };
 
 /* conf_roles.c: read the role keys (server auth, tcp edges, agent services, admin). */
 void conf_roles_check(struct conf *c);
 void conf_roles_fini(struct conf *c);
+/* conf_http.c: the http section; makes the route instances (so -t checks routers' keys). */
+void conf_http_check(struct conf *c);
+void conf_http_fini(struct conf *c);
+/* Shared key readers (conf_roles.c). */
+int conf_valid_id(const char *id);
+int conf_parse_address(const char *text, char *out, size_t len);
+long long conf_read_seconds(const proxyd_cfg *g, const char *key, long long dflt, long long min,
+			    long long max);
 
 /* Step 1: parse the file and the core-level keys. extra_dirs (--plugin-dir) come first in the
  * search path, then the file's plugin_path, then PROXYD_PLUGIN_PATH, then the built-in dir.

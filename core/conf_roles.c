@@ -17,7 +17,6 @@
 
 #define DEFAULT_ADMIN_SOCKET "/run/proxyd/admin.sock"
 
-int conf_valid_id(const char *id);
 int conf_valid_id(const char *id)
 {
 	size_t n = strlen(id);
@@ -29,7 +28,7 @@ int conf_valid_id(const char *id)
 	return 1;
 }
 
-static long long read_seconds(const proxyd_cfg *g, const char *key, long long dflt, long long min,
+long long conf_read_seconds(const proxyd_cfg *g, const char *key, long long dflt, long long min,
 			      long long max)
 {
 	long long v;
@@ -119,7 +118,7 @@ static void read_tokens_env(struct conf_server *srv, const proxyd_cfg *at)
 	free(copy);
 }
 
-static int parse_address(const char *text, char *out, size_t len)
+int conf_parse_address(const char *text, char *out, size_t len)
 {
 	/* Checked now so a typo is a -t error; resolved to numeric now so connecting never
 	 * blocks the loop on DNS. */
@@ -215,7 +214,7 @@ static void read_service(struct conf_agent *agt, const proxyd_cfg *s, int i)
 		}
 		svc->proxy_protocol = (int)pp;
 	}
-	if (parse_address(target, svc->address, sizeof svc->address) < 0) {
+	if (conf_parse_address(target, svc->address, sizeof svc->address) < 0) {
 		cfg_error(cfg_get_child(s, has_url ? "url" : "address"),
 			  "agent.services[%d]: cannot resolve '%s': expected host:port", i, target);
 		return;
@@ -269,9 +268,9 @@ static void read_agent(struct conf *c)
 	} else if (getenv("PROXYD_TOKEN")) {
 		agt->token = strdup(getenv("PROXYD_TOKEN"));
 	}
-	agt->ping_interval_ms = read_seconds(a, "ping_interval", 30, 1, 3600);
-	agt->reconnect_min_ms = read_seconds(a, "reconnect_min", 1, 0, 3600);
-	agt->reconnect_max_ms = read_seconds(a, "reconnect_max", 30, 1, 86400);
+	agt->ping_interval_ms = conf_read_seconds(a, "ping_interval", 30, 1, 3600);
+	agt->reconnect_min_ms = conf_read_seconds(a, "reconnect_min", 1, 0, 3600);
+	agt->reconnect_max_ms = conf_read_seconds(a, "reconnect_max", 30, 1, 86400);
 	if (agt->reconnect_max_ms < agt->reconnect_min_ms)
 		cfg_error(a, "agent: reconnect_max must not be less than reconnect_min");
 	const proxyd_cfg *list = cfg_get_child(a, "services");
@@ -301,8 +300,8 @@ static void read_server(struct conf *c)
 			read_tokens_file(srv, cfg_get_child(s, "tokens_file"), path);
 	}
 	read_tokens_env(srv, s);
-	srv->handshake_timeout_ms = read_seconds(s, "handshake_timeout", 10, 1, 300);
-	srv->idle_timeout_ms = read_seconds(s, "idle_timeout", 90, 5, 86400);
+	srv->handshake_timeout_ms = conf_read_seconds(s, "handshake_timeout", 10, 1, 300);
+	srv->idle_timeout_ms = conf_read_seconds(s, "idle_timeout", 90, 5, 86400);
 	const proxyd_cfg *lb = cfg_get_child(s, "load_balance");
 	if (lb) {
 		if (!cfg_is_list(lb)) {
@@ -354,7 +353,7 @@ static void read_tcp_edges(struct conf *c)
 		}
 		if (cfg_get_string(e, "service", &t->service) == -ENOENT)
 			t->service = "";
-		if (!bad && parse_address(t->listen, t->resolved, sizeof t->resolved) < 0) {
+		if (!bad && conf_parse_address(t->listen, t->resolved, sizeof t->resolved) < 0) {
 			cfg_error(cfg_get_child(e, "listen"), "tcp[%d]: listen '%s': expected host:port", i,
 				  t->listen);
 			bad = 1;

@@ -5,6 +5,7 @@
 #include "agent.h"
 #include "log.h"
 #include "server.h"
+#include "http_edge.h"
 #include "tcp_edge.h"
 
 static struct drain_client drain;
@@ -16,6 +17,8 @@ static void drain_begin(void *arg)
 	if (agent_running())
 		agent_drain_begin();
 	tcp_edge_stop(); /* no new public connections while draining */
+	if (server_running())
+		http_edge_drain_begin();
 }
 
 static int drain_busy(void *arg)
@@ -29,7 +32,7 @@ static int roles_start(struct conf *c)
 		log_warn("core", "the configuration has neither a 'server' nor an 'agent' section: nothing to do");
 	if ((c->server || c->agent) && admin_start(&c->admin) != 0)
 		log_warn("core", "continuing without the admin socket (proxyctl status will not work)");
-	if (c->server && (server_start(c) != 0 || tcp_edge_start(c) != 0))
+	if (c->server && (server_start(c) != 0 || tcp_edge_start(c) != 0 || http_edge_start(c) != 0))
 		return -1;
 	if (c->agent && agent_start(c) != 0)
 		return -1;
@@ -51,7 +54,7 @@ static int roles_apply(struct conf *c)
 		tcp_edge_stop();
 		server_stop_listeners();
 		server_set_conf(c);
-		if (server_start_listeners(c) != 0 || tcp_edge_start(c) != 0)
+		if (server_start_listeners(c) != 0 || tcp_edge_start(c) != 0 || http_edge_apply(c) != 0)
 			log_err("core", "some listeners could not be re-created; see above");
 	}
 	if (c->agent)
@@ -65,6 +68,7 @@ static void roles_stop(void)
 {
 	daemon_drain_unregister(&drain);
 	tcp_edge_stop();
+	http_edge_stop();
 	if (server_running())
 		server_stop();
 	if (agent_running())

@@ -433,10 +433,12 @@ struct stream *server_open_stream(const char *agent_id, const char *service, uin
 		if (c->state == AC_READY && strcmp(c->id, agent_id) == 0 && !session_is_closed(c->s) &&
 		    i++ == want)
 			pick = c;
-	int found = 0;
+	/* The open header names a service; "the default" is resolved here, so the agent gets
+	 * the name it registered. */
+	const char *found = NULL;
 	for (int k = 0; k < pick->n_services; k++)
 		if (service[0] ? strcmp(pick->services[k].name, service) == 0 : pick->services[k].is_default)
-			found = 1;
+			found = pick->services[k].name;
 	if (!found) {
 		*why = service[0] ? "the agent has no such service" : "the agent has no default service";
 		return NULL;
@@ -444,7 +446,7 @@ struct stream *server_open_stream(const char *agent_id, const char *service, uin
 	struct open_header oh;
 	memset(&oh, 0, sizeof oh);
 	oh.kind = kind;
-	snprintf(oh.service, sizeof oh.service, "%s", service);
+	snprintf(oh.service, sizeof oh.service, "%s", found);
 	snprintf(oh.client, sizeof oh.client, "%s", client);
 	struct stream *st = session_open_stream(pick->s, &oh);
 	if (!st)

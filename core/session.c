@@ -870,7 +870,11 @@ int session_is_closed(const struct session *s)
 
 struct stream *session_open_stream(struct session *s, const struct open_header *oh)
 {
+	uint8_t probe[OPEN_HEADER_MAX_LEN];
 	if (s->closed || s->closing || s->peer_goaway || s->next_local_id > 0x7ffffffdu)
+		return NULL;
+	/* A header that would not encode must fail here, not as a SYN the peer rejects. */
+	if (open_header_encode(probe, sizeof probe, oh) < 0)
 		return NULL;
 	struct stream *st = stream_alloc(s, s->next_local_id);
 	if (!st)
