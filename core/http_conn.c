@@ -232,8 +232,8 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 		bufferevent_disable(bev, EV_READ);
 	} else if (what & BEV_EVENT_ERROR) {
 		/* The user reset the connection or TLS failed: nothing more can reach them. */
-		if (hc->state != HC_HEAD || hc->up)
-			log_msg(PROXYD_LOG_DEBUG, "http", hc->id, "%s: client connection lost", hc->client);
+		log_msg(PROXYD_LOG_DEBUG, "http", hc->id, "%s: client connection lost: %s", hc->client,
+			evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		hc->abort_client = 1;
 		hc->dead = 1;
 	}
@@ -809,6 +809,46 @@ static void step(struct http_conn *hc)
 	}
 }
 
+/* A socket bufferevent keeps the start of its output frozen except while it writes itself
+ * (libevent's bufferevent_sock.c), so an optimistic write unfreezes it around the call. */
+static int write_out(struct evbuffer *out, evutil_socket_t fd)
+{
+	evbuffer_unfreeze(out, 1);
+	int n = evbuffer_write(out, fd);
+	int saved = errno;
+	evbuffer_freeze(out, 1);
+	errno = saved;
+	return n;
+}
+
+/* Write what is queued for a plain client now, instead of asking the loop to wait for the
+ * socket to be writable first: a small response then costs one writev and no epoll_ctl
+ * (the bufferevent's write event is enabled only while bytes are left over). TLS
+ * connections go through OpenSSL's bufferevent as usual. Returns 1 when the output
+ * emptied. */
+static int flush_client(struct http_conn *hc)
+{
+	if (hc->tls || hc->dead)
+		return 0;
+	struct evbuffer *out = bufferevent_get_output(hc->bev);
+	if (evbuffer_get_length(out) == 0)
+		return 0;
+	if (write_out(out, bufferevent_getfd(hc->bev)) < 0 && errno != EAGAIN &&
+	    errno != EWOULDBLOCK && errno != EINTR) {
+		log_msg(PROXYD_LOG_DEBUG, "http", hc->id, "%s: write to the client: %s", hc->client,
+			strerror(errno));
+		hc->abort_client = 1;
+		hc->dead = 1;
+		return 0;
+	}
+	if (evbuffer_get_length(out) == 0) {
+		bufferevent_disable(hc->bev, EV_WRITE);
+		return 1;
+	}
+	bufferevent_enable(hc->bev, EV_WRITE);
+	return 0;
+}
+
 static void pump(struct http_conn *hc)
 {
 	if (hc->busy) {
@@ -821,8 +861,9 @@ static void pump(struct http_conn *hc)
 		enum hc_state before = hc->state;
 		int closing_before = hc->closing;
 		step(hc);
-		/* A state change may have left work for the new state (pipelined bytes). */
-		if (hc->state != before || hc->closing != closing_before)
+		/* A state change may have left work for the new state (pipelined bytes); an
+		 * emptied output lets more response bytes in, or a closing connection end. */
+		if (hc->state != before || hc->closing != closing_before || flush_client(hc))
 			hc->again = 1;
 	} while (hc->again && !hc->dead);
 	hc->busy = 0;
@@ -858,7 +899,7 @@ void http_conn_start(struct bufferevent *bev, uint64_t conn_id, const char *clie
 	bufferevent_setwatermark(bev, EV_WRITE, CLIENT_OUT_LOW, 0);
 	bufferevent_set_max_single_read(bev, CLIENT_OUT_HIGH);
 	bufferevent_set_max_single_write(bev, CLIENT_OUT_HIGH);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	bufferevent_enable(bev, tls ? EV_READ | EV_WRITE : EV_READ);
 	pump(hc);
 }
 

@@ -5,6 +5,7 @@
 #include "log.h"
 #include "session.h"
 
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -45,8 +46,52 @@ static void enter(struct splice *sp)
 	sp->busy++;
 }
 
+static void stream_to_sock(struct splice *sp);
+static void maybe_done(struct splice *sp);
+
+/* A socket bufferevent keeps the start of its output frozen except while it writes itself
+ * (libevent's bufferevent_sock.c), so an optimistic write unfreezes it around the call. */
+static int write_out(struct evbuffer *out, evutil_socket_t fd)
+{
+	evbuffer_unfreeze(out, 1);
+	int n = evbuffer_write(out, fd);
+	int saved = errno;
+	evbuffer_freeze(out, 1);
+	errno = saved;
+	return n;
+}
+
+/* Write what is queued for the socket now rather than after the loop has seen it writable:
+ * a small message then costs one writev and no epoll_ctl. The write event is enabled only
+ * while bytes are left over (on_sock_write then takes over). */
+static void flush_sock(struct splice *sp)
+{
+	struct evbuffer *out = bufferevent_get_output(sp->bev);
+	for (int round = 0; round < 4 && !sp->dead && evbuffer_get_length(out); round++) {
+		if (write_out(out, bufferevent_getfd(sp->bev)) < 0 && errno != EAGAIN &&
+		    errno != EWOULDBLOCK && errno != EINTR) {
+			log_msg(PROXYD_LOG_DEBUG, "splice", sp->conn_id, "socket error: %s", strerror(errno));
+			stream_reset(sp->st, RST_CANCEL, "connection reset");
+			splice_finish(sp);
+			return;
+		}
+		if (evbuffer_get_length(out)) {
+			bufferevent_enable(sp->bev, EV_WRITE);
+			return;
+		}
+		/* Room again: more of the stream, or the FIN, may go now. */
+		stream_to_sock(sp);
+		maybe_done(sp);
+	}
+	if (!sp->dead && evbuffer_get_length(out) == 0)
+		bufferevent_disable(sp->bev, EV_WRITE);
+}
+
 static void leave(struct splice *sp)
 {
+	if (sp->busy == 1 && !sp->dead) {
+		flush_sock(sp);
+	}
 	if (--sp->busy > 0 || !sp->dead)
 		return;
 	if (sp->st)
@@ -223,9 +268,15 @@ int splice_start(struct stream *st, struct bufferevent *bev, uint64_t conn_id)
 	/* See session.c: libevent's 16 KiB per-call default makes bulk data syscall-bound. */
 	bufferevent_set_max_single_read(bev, SOCK_OUT_HIGH);
 	bufferevent_set_max_single_write(bev, SOCK_OUT_HIGH);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
-	/* Bytes, and even the FIN, may have arrived before the splice existed. */
+	bufferevent_enable(bev, EV_READ);
+	/* Bytes, and even the FIN, may have arrived before the splice existed; so may the
+	 * socket's (a passthrough ClientHello is still unread in the kernel, but a caller may
+	 * have buffered some). */
+	enter(sp);
 	sp->stream_fin = stream_peer_finished(st) ? 1 : 0;
 	stream_to_sock(sp);
+	if (!sp->dead && evbuffer_get_length(bufferevent_get_input(bev)))
+		sock_to_stream(sp);
+	leave(sp);
 	return 0;
 }
