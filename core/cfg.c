@@ -255,6 +255,18 @@ const char *cfg_elem_string(const proxyd_cfg *node)
 								 : NULL;
 }
 
+int cfg_elem_int(const proxyd_cfg *node, long long *out)
+{
+	const config_setting_t *s = SETTING(node);
+	if (!s)
+		return -EINVAL;
+	int t = config_setting_type(s);
+	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
+		return -EINVAL;
+	*out = config_setting_get_int64(s);
+	return 0;
+}
+
 const char *cfg_path(const proxyd_cfg *node, const char *path, char *buf, size_t len)
 {
 	int w;

@@ -40,6 +40,9 @@ const proxyd_cfg *cfg_get_child(const proxyd_cfg *group, const char *key);
 int cfg_count(const proxyd_cfg *node);
 const proxyd_cfg *cfg_elem(const proxyd_cfg *node, int index);
 const char *cfg_elem_string(const proxyd_cfg *node);
+/* The integer value of an element itself (for arrays of integers): 0, or -EINVAL when it is
+ * not an integer (nothing recorded). */
+int cfg_elem_int(const proxyd_cfg *node, long long *out);
 void cfg_error(const proxyd_cfg *node, const char *fmt, ...) PROXYD_PRINTF(2, 3);
 void cfg_verror(const proxyd_cfg *node, const char *fmt, va_list ap) PROXYD_PRINTF(2, 0);
 const char *cfg_path(const proxyd_cfg *node, const char *path, char *buf, size_t len);

@@ -78,7 +78,8 @@ struct conf_server {
 };
 
 struct conf_service {
-	const char *name;
+	const char *name; /* into the configuration, or own_name */
+	char own_name[8];  /* "<port>" for a service made from agent.expose_ports */
 	int kind; /* OPEN_KIND_TCP or OPEN_KIND_HTTP */
 	int is_default;
 	int proxy_protocol; /* 0, or the PROXY protocol version (1, 2) to send the service */

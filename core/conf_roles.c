@@ -233,6 +233,53 @@ static void read_service(struct conf_agent *agt, const proxyd_cfg *s, int i)
 	agt->n_services++;
 }
 
+/* agent.expose_ports: each local port becomes an HTTP service named by its number, so a
+ * router can reach any port of the agent (router-subdomain's <name>-<port>). A configured
+ * service of the same name is the operator's own choice and stays. */
+static void read_expose_ports(struct conf_agent *agt, const proxyd_cfg *list)
+{
+	if (!cfg_is_list(list)) {
+		cfg_error(list, "agent.expose_ports: expected a list of ports, such as [ 3000, 5173 ]");
+		return;
+	}
+	int configured = agt->n_services;
+	for (int i = 0; i < cfg_count(list); i++) {
+		const proxyd_cfg *e = cfg_elem(list, i);
+		long long port;
+		if (cfg_elem_int(e, &port) < 0 || port < 1 || port > 65535) {
+			cfg_error(e, "agent.expose_ports[%d]: expected a port number from 1 to 65535", i);
+			continue;
+		}
+		int dup = 0;
+		for (int j = 0; j < i && !dup; j++) {
+			long long other;
+			dup = cfg_elem_int(cfg_elem(list, j), &other) == 0 && other == port;
+		}
+		if (dup) {
+			cfg_error(e, "agent.expose_ports[%d]: port %lld is listed twice", i, port);
+			continue;
+		}
+		char name[8];
+		snprintf(name, sizeof name, "%lld", port);
+		int taken = 0;
+		for (int j = 0; j < configured && !taken; j++)
+			taken = strcmp(agt->services[j].name, name) == 0;
+		if (taken)
+			continue;
+		if (agt->n_services == CONF_MAX_SERVICES) {
+			cfg_error(list, "agent: at most %d services, expose_ports included",
+				  CONF_MAX_SERVICES);
+			return;
+		}
+		struct conf_service *svc = &agt->services[agt->n_services++];
+		memset(svc, 0, sizeof *svc);
+		memcpy(svc->own_name, name, sizeof name);
+		svc->name = svc->own_name;
+		svc->kind = OPEN_KIND_HTTP;
+		snprintf(svc->address, sizeof svc->address, "127.0.0.1:%lld", port);
+	}
+}
+
 static void read_agent(struct conf *c)
 {
 	struct conf_agent *agt = &c->agt;
@@ -276,7 +323,7 @@ static void read_agent(struct conf *c)
 	const proxyd_cfg *list = cfg_get_child(a, "services");
 	if (list && !cfg_is_list(list)) {
 		cfg_error(list, "agent.services: expected a list ( { name = ...; url = ...; } )");
-		return;
+		list = NULL;
 	}
 	for (int i = 0; list && i < cfg_count(list); i++) {
 		if (agt->n_services == CONF_MAX_SERVICES) {
@@ -285,6 +332,9 @@ static void read_agent(struct conf *c)
 		}
 		read_service(agt, cfg_elem(list, i), i);
 	}
+	const proxyd_cfg *ports = cfg_get_child(a, "expose_ports");
+	if (ports)
+		read_expose_ports(agt, ports);
 }
 
 static void read_server(struct conf *c)

@@ -95,6 +95,23 @@ static void relative_paths_follow_the_file(void **state)
 	cfg_file_fini(&f);
 }
 
+static void integer_elements(void **state)
+{
+	struct cfg_file f;
+	assert_int_equal(cfg_file_load_string(&f, "t.conf", "a = [ 1, 65535 ];\nl = ( 2, \"x\" );\n"), 0);
+	const proxyd_cfg *a = cfg_get_child(cfg_root(&f), "a");
+	long long v = 0;
+	assert_int_equal(cfg_elem_int(cfg_elem(a, 1), &v), 0);
+	assert_int_equal(v, 65535);
+	const proxyd_cfg *l = cfg_get_child(cfg_root(&f), "l");
+	assert_int_equal(cfg_elem_int(cfg_elem(l, 0), &v), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(cfg_elem_int(cfg_elem(l, 1), &v), -EINVAL);
+	assert_int_equal(cfg_elem_int(NULL, &v), -EINVAL);
+	assert_int_equal(f.n_errors, 0); /* nothing recorded: the caller words the error */
+	cfg_file_fini(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -104,6 +121,7 @@ int main(void)
 		cmocka_unit_test(type_errors_name_key_and_line),
 		cmocka_unit_test(list_elements_are_walked),
 		cmocka_unit_test(relative_paths_follow_the_file),
+		cmocka_unit_test(integer_elements),
 	};
 	return cmocka_run_group_tests_name("cfg", tests, NULL, NULL);
 }
