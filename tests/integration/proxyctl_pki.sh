@@ -168,6 +168,34 @@ assert_exit "issue --server 10.1.2.3" 0 $RC "$TMP/out" "$TMP/err"
 x509_text "$PKI/10.1.2.3.crt" >"$TMP/ip.txt"
 assert_contains "IP SAN" "$TMP/ip.txt" "DNS:10.1.2.3, IP Address:10.1.2.3, DNS:proxy.example, IP Address:0:0:0:0:0:0:0:1"
 
+step "a wildcard SAN: issued, verified for one label under it and no other"
+ctl "$TMP/out" "$TMP/err" pki issue --dir "$PKI" --server wild.example.com --san 'DNS:*.wild.example.com'
+assert_exit "issue --san DNS:*.wild.example.com" 0 $RC "$TMP/out" "$TMP/err"
+x509_text "$PKI/wild.example.com.crt" >"$TMP/wild.txt"
+assert_contains "wildcard SAN" "$TMP/wild.txt" "DNS:wild.example.com, DNS:*.wild.example.com"
+for host in a.wild.example.com wild.example.com; do
+	openssl verify -CAfile "$PKI/ca.crt" -purpose sslserver -verify_hostname "$host" \
+		"$PKI/wild.example.com.crt" >"$TMP/v" 2>&1 ||
+		fail "wildcard certificate for $host" "OK" "$(cat "$TMP/v")"
+done
+for host in a.b.wild.example.com other.example.com; do
+	if openssl verify -CAfile "$PKI/ca.crt" -purpose sslserver -verify_hostname "$host" \
+		"$PKI/wild.example.com.crt" >"$TMP/v" 2>&1; then
+		fail "wildcard certificate must not verify for $host" "hostname mismatch" "$(cat "$TMP/v")"
+	fi
+done
+for bad in 'DNS:*.com' 'DNS:*' 'DNS:*.' 'DNS:a.*.example.com' 'DNS:*a.example.com' \
+	'DNS:**.example.com' 'DNS:*.*.example.com' 'DNS:example.com.'; do
+	ctl "$TMP/out" "$TMP/err" pki issue --dir "$PKI" --server bad-wild --san "$bad"
+	assert_exit "--san $bad" 2 $RC "$TMP/out" "$TMP/err"
+done
+assert_contains "bad wildcard explained" "$TMP/err" "bad --san entry 'DNS:example.com.'"
+ctl "$TMP/out" "$TMP/err" pki issue --dir "$PKI" --server bad-wild --san 'DNS:a.*.example.com'
+assert_contains "bad wildcard explained" "$TMP/err" "a wildcard must be the whole first label"
+ctl "$TMP/out" "$TMP/err" pki issue --dir "$PKI" --server '*.example.com'
+assert_exit "a wildcard as the server name (a file name)" 2 $RC "$TMP/out" "$TMP/err"
+[ ! -e "$PKI/bad-wild.crt" ] || fail "a refused wildcard left files behind"
+
 step "no CA: a clear error"
 ctl "$TMP/out" "$TMP/err" pki issue --dir "$TMP/none" --agent a
 assert_exit "issue without a CA" 1 $RC "$TMP/out" "$TMP/err"

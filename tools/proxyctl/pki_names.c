@@ -32,19 +32,32 @@ int pki_is_ip(const char *s)
 	return inet_pton(AF_INET, s, addr) == 1 || inet_pton(AF_INET6, s, addr) == 1;
 }
 
-/* RFC 1123 host names, plus "_" which private DNS zones use; a leading "*." for wildcards
- * only where WILDCARD_OK (--san), never in a file name. */
+/* RFC 1123 host names, plus "_" which private DNS zones use: labels of 1..63 characters,
+ * at most 253 in all, no trailing dot (certificates never carry one). Where WILDCARD_OK
+ * (--san), "*." may stand first for exactly one whole label, followed by at least two more
+ * labels ("*.example.com", not "*.com", which a browser would refuse); never in a file
+ * name. */
 static int dns_name_check(const char *name, int wildcard_ok)
 {
-	if (wildcard_ok && strncmp(name, "*.", 2) == 0)
+	int wildcard = wildcard_ok && strncmp(name, "*.", 2) == 0;
+	if (wildcard)
 		name += 2;
-	size_t n = strlen(name);
-	if (n == 0 || n > 253 || name[0] == '.' || name[0] == '-' || strstr(name, ".."))
+	size_t n = strlen(name), label = 0;
+	int labels = 1;
+	if (n == 0 || n + (wildcard ? 2 : 0) > 253 || name[0] == '.' || name[0] == '-' ||
+	    name[n - 1] == '.' || strstr(name, ".."))
 		return -EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (!is_alnum(name[i]) && name[i] != '.' && name[i] != '-' && name[i] != '_')
+	for (size_t i = 0; i < n; i++) {
+		if (name[i] == '.') {
+			labels++;
+			label = 0;
+		} else if (!is_alnum(name[i]) && name[i] != '-' && name[i] != '_') {
 			return -EINVAL;
-	return 0;
+		} else if (++label > 63) {
+			return -EINVAL;
+		}
+	}
+	return wildcard && labels < 2 ? -EINVAL : 0;
 }
 
 int pki_server_name_check(const char *name)
@@ -99,9 +112,17 @@ int pki_san_build(enum pki_role role, const char *name, const char *extra, char 
 			rc = append(out, out_len, &pos, "DNS", entry + 4, len - 4);
 		} else if (strncmp(entry, "IP:", 3) == 0 && pki_is_ip(entry + 3)) {
 			rc = append(out, out_len, &pos, "IP", entry + 3, len - 3);
+		} else if (strncmp(entry, "DNS:", 4) == 0 && strchr(entry, '*')) {
+			snprintf(err, err_len,
+				 "bad --san entry '%s': a wildcard must be the whole first label, "
+				 "followed by at least two more (DNS:*.example.com)",
+				 entry);
+			return -EINVAL;
 		} else {
 			snprintf(err, err_len,
-				 "bad --san entry '%s': expected DNS:host.name or IP:address", entry);
+				 "bad --san entry '%s': expected DNS:host.name, DNS:*.domain.name "
+				 "or IP:address",
+				 entry);
 			return -EINVAL;
 		}
 		if (rc != 0)
