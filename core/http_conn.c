@@ -77,6 +77,7 @@ struct http_conn {
 	char *resp_add_headers;
 	char target[96]; /* for the log line */
 	int status;
+	unsigned requests; /* heads taken on this connection */
 
 	unsigned req_done : 1, resp_started : 1, resp_done : 1, close_after : 1, client_eof : 1,
 		up_fin : 1, up_reset : 1, reading_paused : 1, closing : 1, dead : 1, again : 1,
@@ -262,6 +263,7 @@ static void exchange_reset(struct http_conn *hc)
 	hc->resp_body = HTTP_BODY_NONE;
 	hc->req_left = hc->resp_left = 0;
 	hc->status = 0;
+	hc->requests++;
 	free(hc->resp_add_headers);
 	hc->resp_add_headers = NULL;
 }
@@ -408,7 +410,9 @@ static void read_head(struct http_conn *hc)
 		return;
 	}
 	if (len == 0) {
-		if (hc->client_eof || draining)
+		/* Draining closes a kept-alive connection between requests; a new one still
+		 * gets to send its request and hear the 503. */
+		if (hc->client_eof || (draining && hc->requests))
 			close_after_flush(hc);
 		else
 			arm(hc, T_IDLE, cf->idle_timeout_ms);

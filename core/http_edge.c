@@ -162,10 +162,12 @@ void http_edge_stop(void)
 	current = NULL;
 }
 
+/* The listeners stay open while draining, unlike the raw TCP ports: an HTTP client (or a
+ * load balancer in front) gets a clear 503 with Retry-After and tries elsewhere, instead of
+ * a refused connection it cannot tell from a crash. */
 void http_edge_drain_begin(void)
 {
 	draining = 1;
-	stop_listeners();
 	http_conn_drain_all();
 }
 

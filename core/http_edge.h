@@ -12,7 +12,7 @@ void http_edge_stop(void);
 /* Reload: listeners are re-created from the new configuration; connections carry on and
  * pick up its routes and limits with their next request. */
 int http_edge_apply(struct conf *c);
-/* Drain: listeners close, idle connections close, new requests get 503. */
+/* Drain: idle connections close, every new request gets 503 (listeners stay open). */
 void http_edge_drain_begin(void);
 int http_edge_draining(void);
 /* The configuration in force (routes, limits). */
