@@ -118,7 +118,7 @@ int http_forward_request_head(struct evbuffer *out, const struct http_head *h,
 	/* Host first, as clients send it; an HTTP/1.0 request may have had none. */
 	if (o->host)
 		rc |= evbuffer_add_printf(out, "Host: %s\r\n", o->host) < 0;
-	else if (h->host && h->host_len)
+	else if (h->host) /* even empty: an HTTP/1.1 request must carry one */
 		rc |= evbuffer_add_printf(out, "Host: %.*s\r\n", (int)h->host_len, h->host) < 0;
 	/* X-Forwarded-For and Forwarded accumulate along a chain of proxies; X-Forwarded-Proto
 	 * and -Host describe this edge's client side and are set here, never taken from the

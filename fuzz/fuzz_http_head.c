@@ -6,7 +6,11 @@
  * again by http_head_get, framing values that fit together; and every proper prefix of it,
  * as of any input still incomplete, must be -EAGAIN. */
 #include "config.h"
+#include "http_forward.h"
 #include "http_head.h"
+#include "http_request.h"
+
+#include <event2/buffer.h>
 
 #include <errno.h>
 #include <http_parser.h>
@@ -114,6 +118,55 @@ static void check_head(const struct http_head *h, int r, const uint8_t *buf, siz
 	}
 }
 
+/* What the edge sends on must itself be one valid head with the same meaning: the same
+ * method or status and the same framing, so the service (or the user) and the edge cannot
+ * read two different messages out of it. The router's view of the host must fit. */
+static void check_forwarded(const struct http_head *h, int method)
+{
+	struct evbuffer *out = evbuffer_new();
+	if (!out)
+		abort();
+	int rc;
+	if (h->is_request) {
+		struct proxyd_request r;
+		if (http_request_init(&r, h, "192.0.2.1:1", "http", NULL) == 0) {
+			const char *v;
+			size_t n;
+			CHECK(!h->host || http_request_field(&r, PROXYD_REQ_HOST, &v, &n) == 1);
+			CHECK(r.host_len < sizeof r.host);
+		}
+		struct http_fwd_request o = {.client = "192.0.2.1:1", .proto = "https"};
+		rc = http_forward_request_head(out, h, &o);
+	} else {
+		struct http_fwd_response o = {.close = 1};
+		rc = http_forward_response_head(out, h, &o);
+	}
+	CHECK(rc == 0);
+	size_t n = evbuffer_get_length(out);
+	uint8_t *copy = malloc(n);
+	if (!copy)
+		abort();
+	evbuffer_remove(out, copy, n);
+	evbuffer_free(out);
+	/* The forwarded head may have grown past the input's limits: parse it with the largest. */
+	struct http_head_limits big = {.max_head_bytes = HTTP_HEAD_MAX_BYTES, .max_headers = HTTP_MAX_HEADERS};
+	struct http_head f;
+	const char *err = NULL;
+	int r = h->is_request ? http_parse_request_head(copy, n, &big, &f, &err)
+			      : http_parse_response_head(copy, n, method, &big, &f, &err);
+	/* Added fields can push a head at the limits over them; anything else must parse. */
+	if (r != -EMSGSIZE) {
+		CHECK(r == (int)n);
+		CHECK(f.body == h->body);
+		CHECK(f.content_length == h->content_length || h->body != HTTP_BODY_LENGTH);
+		if (h->is_request)
+			CHECK(f.method == h->method);
+		else
+			CHECK(f.status == h->status);
+	}
+	free(copy);
+}
+
 static void one(int is_request, const uint8_t *data, size_t size, int method,
 		const struct http_head_limits *lim, size_t max_bytes, unsigned max_fields)
 {
@@ -131,6 +184,7 @@ static void one(int is_request, const uint8_t *data, size_t size, int method,
 	CHECK(r != -EMSGSIZE || err != NULL);
 	if (r > 0) {
 		check_head(&h, r, buf, size, max_bytes, max_fields);
+		check_forwarded(&h, method);
 		/* One byte short, and half-way: not there yet. */
 		struct http_head h2;
 		CHECK(parse(is_request, data, (size_t)r - 1, method, lim, &h2, &err) == -EAGAIN);
