@@ -1,5 +1,6 @@
 #!/bin/sh
-# proxyd -t on bad configurations: each file in tests/configs/bad/ starts with one or more
+# proxyd -t on bad configurations: each file in tests/configs/bad/ (and, when the router
+# plugins are built, tests/configs/bad-http/) starts with one or more
 #   # expect: LINE: MESSAGE
 # comments; proxyd -t must exit 1 and print "FILE:LINE: ...MESSAGE..." for each of them and
 # no other error. tests/configs/good.conf, which uses every key the core knows, must pass.
@@ -8,10 +9,17 @@
 # Only the two good fixtures: the refusal warnings of the bad ones would be noise here.
 mkdir "$TMP/plugins"
 cp "$FIXTURE_DIR/good.so" "$FIXTURE_DIR/older-ops.so" "$TMP/plugins/"
+BAD="$top_srcdir/tests/configs/bad/*.conf"
+if [ -e "$top_builddir/plugins/router-path/.libs/router-path.so" ]; then
+	cp "$top_builddir/plugins/router-path/.libs/router-path.so" "$TMP/plugins/"
+	BAD="$BAD $top_srcdir/tests/configs/bad-http/*.conf"
+else
+	echo "router-path is not built: tests/configs/bad-http/ is left out"
+fi
 
 n_files=0
-for src in "$top_srcdir"/tests/configs/bad/*.conf; do
-	[ -f "$src" ] || fail "bad configurations in $top_srcdir/tests/configs/bad" "*.conf files" "none"
+for src in $BAD; do
+	[ -f "$src" ] || fail "bad configurations in $src" "*.conf files" "none"
 	name=${src##*/}
 	step "$name"
 	conf=$TMP/$name
