@@ -27,7 +27,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-server_port=$(free_port) public_port=$(free_port) web_port=$(free_port)
+server_port=$(free_port) public_port=$(free_port) ssh_port=$(free_port) web_port=$(free_port)
 
 echo "== a local web service on 127.0.0.1:$web_port (only the agent can see it)"
 mkdir -p "$work/www"
@@ -42,12 +42,14 @@ echo "== certificates (proxyctl pki)"
 "$bin/proxyctl" pki issue --dir "$work/pki" --agent agent-1 >/dev/null
 
 sed -e "s/127.0.0.1:9443/127.0.0.1:$server_port/" -e "s/127.0.0.1:8080/127.0.0.1:$public_port/" \
+    -e "s/127.0.0.1:2222/127.0.0.1:$ssh_port/" \
     -e "s#/tmp/proxyd-server.sock#$work/server.sock#" "$top/etc/server.conf" >"$work/server.conf"
 sed -e "s/127.0.0.1:9443/127.0.0.1:$server_port/" -e "s/127.0.0.1:3000/127.0.0.1:$web_port/" \
     -e "s#/tmp/proxyd-agent.sock#$work/agent.sock#" "$top/etc/agent.conf" >"$work/agent.conf"
 
-plugins="--plugin-dir $bin/plugins/transport-tcp/.libs"
-echo "== proxyd server (agents on 127.0.0.1:$server_port, public port 127.0.0.1:$public_port)"
+plugins="--plugin-dir $bin/plugins/transport-tcp/.libs --plugin-dir $bin/plugins/router-path/.libs"
+plugins="$plugins --plugin-dir $bin/plugins/router-subdomain/.libs"
+echo "== proxyd server (agents on 127.0.0.1:$server_port, public HTTP on 127.0.0.1:$public_port)"
 "$bin/proxyd" -f -c "$work/server.conf" $plugins >"$work/server.log" 2>&1 &
 pids+=($!)
 echo "== proxyd agent agent-1"
@@ -57,13 +59,19 @@ pids+=($!)
 for _ in $(seq 100); do grep -q "registered with" "$work/agent.log" && break; sleep 0.1; done
 grep -q "registered with" "$work/agent.log" || { cat "$work/server.log" "$work/agent.log"; echo "demo: the agent did not register" >&2; exit 1; }
 
-url="http://127.0.0.1:$public_port/"
+url="http://127.0.0.1:$public_port/proxy/agent-1/"
 echo
 echo "Public URL: $url"
-echo "\$ curl -s $url"
-body=$(curl -sS --max-time 10 "$url") || { cat "$work/server.log" "$work/agent.log"; exit 1; }
-echo "$body"
-[ "$body" = "Hello from behind the NAT, served through proxyd." ] || { echo "demo: unexpected answer" >&2; exit 1; }
+sub="http://agent-1.localhost.test:$public_port/"
+resolve="--resolve agent-1.localhost.test:$public_port:127.0.0.1"
+for u in "$url" "http://127.0.0.1:$public_port/" "$sub"; do
+	extra=""
+	[ "$u" = "$sub" ] && extra=$resolve
+	echo "\$ curl -s ${extra:+$extra }$u"
+	body=$(curl -sS --max-time 10 $extra "$u") || { cat "$work/server.log" "$work/agent.log"; exit 1; }
+	echo "$body"
+	[ "$body" = "Hello from behind the NAT, served through proxyd." ] || { echo "demo: unexpected answer" >&2; exit 1; }
+done
 echo
 "$bin/proxyctl" status -s "$work/server.sock"
 echo
