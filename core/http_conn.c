@@ -19,6 +19,7 @@
 #include "loop.h"
 #include "server.h"
 #include "session.h"
+#include "sock_flush.h"
 #include "upstream.h"
 
 #include <errno.h>
@@ -813,44 +814,21 @@ static void step(struct http_conn *hc)
 	}
 }
 
-/* A socket bufferevent keeps the start of its output frozen except while it writes itself
- * (libevent's bufferevent_sock.c), so an optimistic write unfreezes it around the call. */
-static int write_out(struct evbuffer *out, evutil_socket_t fd)
-{
-	evbuffer_unfreeze(out, 1);
-	int n = evbuffer_write(out, fd);
-	int saved = errno;
-	evbuffer_freeze(out, 1);
-	errno = saved;
-	return n;
-}
-
-/* Write what is queued for a plain client now, instead of asking the loop to wait for the
- * socket to be writable first: a small response then costs one writev and no epoll_ctl
- * (the bufferevent's write event is enabled only while bytes are left over). TLS
- * connections go through OpenSSL's bufferevent as usual. Returns 1 when the output
- * emptied. */
+/* Plain clients get their bytes at once (sock_flush.h); TLS connections go through
+ * OpenSSL's bufferevent as usual. Returns 1 when the output emptied. */
 static int flush_client(struct http_conn *hc)
 {
-	if (hc->tls || hc->dead)
+	if (hc->tls || hc->dead || evbuffer_get_length(bufferevent_get_output(hc->bev)) == 0)
 		return 0;
-	struct evbuffer *out = bufferevent_get_output(hc->bev);
-	if (evbuffer_get_length(out) == 0)
-		return 0;
-	if (write_out(out, bufferevent_getfd(hc->bev)) < 0 && errno != EAGAIN &&
-	    errno != EWOULDBLOCK && errno != EINTR) {
+	int rc = sock_flush(hc->bev);
+	if (rc < 0) {
 		log_msg(PROXYD_LOG_DEBUG, "http", hc->id, "%s: write to the client: %s", hc->client,
 			strerror(errno));
 		hc->abort_client = 1;
 		hc->dead = 1;
 		return 0;
 	}
-	if (evbuffer_get_length(out) == 0) {
-		bufferevent_disable(hc->bev, EV_WRITE);
-		return 1;
-	}
-	bufferevent_enable(hc->bev, EV_WRITE);
-	return 0;
+	return rc;
 }
 
 static void pump(struct http_conn *hc)

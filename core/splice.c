@@ -4,6 +4,7 @@
 #include "splice.h"
 #include "log.h"
 #include "session.h"
+#include "sock_flush.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -49,42 +50,25 @@ static void enter(struct splice *sp)
 static void stream_to_sock(struct splice *sp);
 static void maybe_done(struct splice *sp);
 
-/* A socket bufferevent keeps the start of its output frozen except while it writes itself
- * (libevent's bufferevent_sock.c), so an optimistic write unfreezes it around the call. */
-static int write_out(struct evbuffer *out, evutil_socket_t fd)
-{
-	evbuffer_unfreeze(out, 1);
-	int n = evbuffer_write(out, fd);
-	int saved = errno;
-	evbuffer_freeze(out, 1);
-	errno = saved;
-	return n;
-}
-
-/* Write what is queued for the socket now rather than after the loop has seen it writable:
- * a small message then costs one writev and no epoll_ctl. The write event is enabled only
- * while bytes are left over (on_sock_write then takes over). */
+/* Write what is queued for the socket before going back to the loop (sock_flush.h); while
+ * bytes are left over, on_sock_write takes over. */
 static void flush_sock(struct splice *sp)
 {
 	struct evbuffer *out = bufferevent_get_output(sp->bev);
 	for (int round = 0; round < 4 && !sp->dead && evbuffer_get_length(out); round++) {
-		if (write_out(out, bufferevent_getfd(sp->bev)) < 0 && errno != EAGAIN &&
-		    errno != EWOULDBLOCK && errno != EINTR) {
+		int rc = sock_flush(sp->bev);
+		if (rc < 0) {
 			log_msg(PROXYD_LOG_DEBUG, "splice", sp->conn_id, "socket error: %s", strerror(errno));
 			stream_reset(sp->st, RST_CANCEL, "connection reset");
 			splice_finish(sp);
 			return;
 		}
-		if (evbuffer_get_length(out)) {
-			bufferevent_enable(sp->bev, EV_WRITE);
+		if (rc == 0)
 			return;
-		}
 		/* Room again: more of the stream, or the FIN, may go now. */
 		stream_to_sock(sp);
 		maybe_done(sp);
 	}
-	if (!sp->dead && evbuffer_get_length(out) == 0)
-		bufferevent_disable(sp->bev, EV_WRITE);
 }
 
 static void leave(struct splice *sp)
