@@ -57,6 +57,15 @@ _cleanup() {
 			fi
 		fi
 	done
+	# A sanitizer build (--enable-sanitizers) reports into the daemons' logs: any report
+	# fails the test, even one that passed otherwise.
+	if grep -lE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$TMP"/*.log \
+		>"$TMP/.sanitizer" 2>/dev/null; then
+		echo "FAIL: $TEST_NAME: sanitizer report in $(tr '\n' ' ' <"$TMP/.sanitizer")" >&2
+		grep -hE -A12 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' \
+			$(cat "$TMP/.sanitizer") | head -60 >&2
+		[ "$_rc" -eq 0 ] && _rc=1
+	fi
 	if [ -n "${PROXYD_TEST_KEEP:-}" ]; then
 		echo "kept $TMP" >&2
 	else

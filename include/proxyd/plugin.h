@@ -265,6 +265,13 @@ struct proxyd_route_result {
 	size_t message_len;
 };
 
+/* Does the host's result struct have this field (one added after ABI 1.0), with a buffer?
+ * A router built for a newer minor than the host it runs on is refused, but one built for
+ * 1.1 may fill 1.1 fields only through this test, which stays right under later hosts. */
+#define PROXYD_ROUTE_RESULT_HAS(out, field)                                                   \
+	((out)->size >= offsetof(struct proxyd_route_result, field) + sizeof((out)->field) &&      \
+	 (out)->field != NULL)
+
 /*
  * Router ops. Routers run in configuration order on each request head.
  * REQUIRED: route_new, route_free, route.

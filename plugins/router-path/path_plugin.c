@@ -28,10 +28,6 @@ struct rp_route {
 	char cookie[RP_COOKIE_NAME_MAX + 1]; /* "" when the sticky cookie is off */
 };
 
-/* Does the core's result struct have this (ABI 1.1) field? */
-#define RESULT_HAS(out, f)                                                                         \
-	((out)->size >= offsetof(struct proxyd_route_result, f) + sizeof((out)->f) && (out)->f)
-
 static int rp_init(const struct proxyd_host *h, proxyd_plugin *self, void **state)
 {
 	if (!PROXYD_HOST_HAS(h, req_header)) {
@@ -160,7 +156,7 @@ static int put(char *buf, size_t len, const char *fmt, ...)
 static int reject(struct proxyd_route_result *out, int status, const char *message)
 {
 	out->status = status;
-	if (RESULT_HAS(out, message))
+	if (PROXYD_ROUTE_RESULT_HAS(out, message))
 		put(out->message, out->message_len, "%s", message);
 	return PROXYD_ROUTE_REJECT;
 }
@@ -220,7 +216,7 @@ static int rp_route(void *route_state, const proxyd_request *req, struct proxyd_
 		if (put(out->path, out->path_len, "%.*s%s%.*s", (int)sp.rest_len, sp.rest,
 			has_query ? "?" : "", (int)query_len, query) < 0)
 			return reject(out, 414, "URI too long");
-		if (r->cookie[0] && RESULT_HAS(out, response_headers)) {
+		if (r->cookie[0] && PROXYD_ROUTE_RESULT_HAS(out, response_headers)) {
 			int rc = put(out->response_headers, out->response_headers_len,
 				     "Set-Cookie: %s=%s%s%s; Path=/; HttpOnly; SameSite=Lax\r\n",
 				     r->cookie, sp.agent, sp.service[0] ? ":" : "", sp.service);

@@ -34,9 +34,6 @@ struct sd_route {
 	size_t n_overrides;
 };
 
-#define RESULT_HAS(out, f)                                                                         \
-	((out)->size >= offsetof(struct proxyd_route_result, f) + sizeof((out)->f) && (out)->f)
-
 static int sd_init(const struct proxyd_host *h, proxyd_plugin *self, void **state)
 {
 	if (!PROXYD_HOST_HAS(h, req_header)) {
@@ -274,7 +271,7 @@ static const struct sd_override *find_override(const struct sd_route *r, const c
 static int reject(struct proxyd_route_result *out, int status, const char *message)
 {
 	out->status = status;
-	if (RESULT_HAS(out, message) && out->message_len > 0)
+	if (PROXYD_ROUTE_RESULT_HAS(out, message) && out->message_len > 0)
 		snprintf(out->message, out->message_len, "%s", message);
 	return PROXYD_ROUTE_REJECT;
 }
