@@ -1,31 +1,43 @@
 #!/bin/sh
 # bench/compare.sh [BUILD_DIR] — proxyd against its peers, in one run, with the same load, on
-# loopback. Four paths to the same backends (nginx serving a static 100-byte file and a
-# 10 MiB file, access_log off; iperf3 -s):
+# loopback (`make bench` runs it from the build directory). Four paths to the same backends
+# (nginx serving a static 100-byte file and a 10 MiB file, access_log off; iperf3 -s):
 #
 #   direct    the client talks to the backend itself
-#   haproxy   haproxy (Debian's 2.6): http mode with keep-alive to nginx; tcp mode to iperf3
+#   haproxy   haproxy (Debian's 2.6), no tunnel: http mode with keep-alive to nginx; tcp
+#             mode to iperf3
 #   ssh       `ssh -R` through a throwaway sshd on a spare loopback port (own config, host
 #             key and user key in the temporary directory; cipher aes128-gcm)
 #   proxyd    a proxyd server and agent joined by the TLS 1.3 tunnel (mTLS certificates from
-#             proxyctl pki), with raw TCP edges to nginx and to iperf3
+#             proxyctl pki). HTTP (wrk, curl) enters at the server's HTTP edge (`http`
+#             section, router "path" with default_agent) and leaves the agent for its
+#             service `url = "http://127.0.0.1:NGINX"`; iperf3, not being HTTP, goes through
+#             the raw TCP edge (`tcp = ( ... )`). Log level "warn" on both.
 #
 # Measured per path: wrk -t2 -c50 --latency (req/s, p50, p99, and the proxy processes' CPU
-# time per request from /proc/PID/stat), a 10 MiB curl download (MB/s), iperf3 single stream
-# each way (Gbit/s), and the proxy processes' RSS idle and with wrk -c1000 running. Rounds
-# are interleaved across the paths so that drift on a busy machine hits them all alike; each
-# figure is the median of its rounds. Prints markdown tables and writes them to
-# BUILD_DIR/bench-results.md.
+# time per request from /proc/PID/stat), three 10 MiB curl downloads (MB/s), iperf3 single
+# stream each way (Gbit/s), and the proxy processes' RSS idle and with wrk -c1000 running
+# (per connection = (RSS at c1000 - idle) / 1000). Rounds are interleaved across the paths
+# so that drift on a busy machine hits them all alike; each figure is the median of its
+# rounds. Prints markdown tables (each figure also as a ratio to direct) and a verdict per
+# target of the issue, and writes them to BUILD_DIR/bench-results.md.
 #
-# Environment: BENCH_SECONDS (wrk run, default 10), BENCH_ROUNDS (default 3),
-# BENCH_IPERF_SECONDS (default 5), BENCH_C1000_SECONDS (default 5), BENCH_PATHS (default
-# "direct haproxy ssh proxyd"). On a shared machine, each measurement waits for other
-# processes to calm down and is repeated when they used BENCH_MAX_OTHER % of the machine
-# (default 5) or more meanwhile, BENCH_RETRIES times at most (default 4; settling waits
-# BENCH_SETTLE_MAX s at most, default 120); the report says how much they used.
-# Needs scripts/install-deps.sh --bench, and root for the sshd path (it logs in as the user
-# running the bench). Not part of `make check`: on a shared machine the numbers move run to
-# run, so compare paths within one run, by their ratios.
+# Environment (defaults take about 4-5 minutes on 2 cores):
+#   BENCH_SECONDS        wrk -c50 run, s (5)          BENCH_ROUNDS        rounds (3)
+#   BENCH_IPERF_SECONDS  iperf3 each way, s (3)       BENCH_C1000_SECONDS wrk -c1000 run, s (5)
+#   BENCH_PATHS          "direct haproxy ssh proxyd"
+#   BENCH_MAX_OTHER      a measurement during which processes outside this run used this % of
+#                        the machine or more is taken again (10), at most BENCH_RETRIES
+#                        attempts in all (2); before each, wait up to BENCH_SETTLE_MAX s (5)
+#                        for a quiet second. Waiting and repeating stop once they have cost
+#                        BENCH_EXTRA s in all (45), so a busy machine cannot stretch the run.
+#   BENCH_PROFILE=1      afterwards, profile proxyd under wrk -c50: `strace -c -f` and
+#                        `perf record -g` on the server and on the agent; summaries in
+#                        BUILD_DIR/bench-profile/ (adds about 30 s; needs perf, from
+#                        Debian's linux-perf, and strace).
+# Needs scripts/install-deps.sh --bench, and root for the ssh path (sshd; it logs in as the
+# user running the bench; without root that path is left out). Not part of `make check`: on a
+# shared machine the numbers move run to run, so compare paths within one run, by ratios.
 # Lists of pids are split on purpose; ulimit -n is in every sh this runs on (dash, bash).
 # shellcheck disable=SC2086,SC2046,SC3045,SC1091
 set -u
@@ -35,17 +47,21 @@ PROXYD=$top_builddir/proxyd
 PROXYCTL=$top_builddir/proxyctl
 FIXTURE_DIR=$top_builddir/tests/fixtures/.libs
 export top_srcdir top_builddir PROXYD PROXYCTL FIXTURE_DIR
-BENCH_SECONDS=${BENCH_SECONDS:-10}
+BENCH_SECONDS=${BENCH_SECONDS:-5}
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}
-BENCH_IPERF_SECONDS=${BENCH_IPERF_SECONDS:-5}
+BENCH_IPERF_SECONDS=${BENCH_IPERF_SECONDS:-3}
 BENCH_C1000_SECONDS=${BENCH_C1000_SECONDS:-5}
 PATHS=${BENCH_PATHS:-direct haproxy ssh proxyd}
-BENCH_MAX_OTHER=${BENCH_MAX_OTHER:-5}
-BENCH_RETRIES=${BENCH_RETRIES:-4}
-BENCH_SETTLE_MAX=${BENCH_SETTLE_MAX:-120}
+BENCH_MAX_OTHER=${BENCH_MAX_OTHER:-10}
+BENCH_RETRIES=${BENCH_RETRIES:-2}
+BENCH_SETTLE_MAX=${BENCH_SETTLE_MAX:-5}
+BENCH_EXTRA=${BENCH_EXTRA:-45}
+BENCH_PROFILE=${BENCH_PROFILE:-}
 RESULTS=$top_builddir/bench-results.md
+PROFILE_DIR=$top_builddir/bench-profile
 PATH=$PATH:/usr/sbin:/sbin
 export PATH
+START_S=$(date +%s)
 
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/tunnel_lib.sh"
@@ -55,8 +71,15 @@ for c in wrk iperf3 nginx haproxy ssh ssh-keygen curl python3 ps ss; do
 done
 [ -x /usr/sbin/sshd ] || skip "/usr/sbin/sshd is not installed (scripts/install-deps.sh --bench)"
 [ -x "$PROXYCTL" ] || fail "proxyctl is built" "an executable $PROXYCTL"
-[ -e "$top_builddir/plugins/transport-tcp/.libs/transport-tcp.so" ] ||
-	skip "the tcp transport plugin is not built in $top_builddir"
+for _pl in transport-tcp router-path; do
+	[ -e "$top_builddir/plugins/$_pl/.libs/$_pl.so" ] || skip "the $_pl plugin is not built in $top_builddir"
+done
+PLUGIN_DIRS="--plugin-dir $top_builddir/plugins/transport-tcp/.libs --plugin-dir $top_builddir/plugins/router-path/.libs"
+if [ -n "$BENCH_PROFILE" ]; then
+	for c in perf strace; do
+		command -v "$c" >/dev/null 2>&1 || fail "BENCH_PROFILE=1 needs $c" "$c on PATH"
+	done
+fi
 
 # 1000 connections through a proxy are 2000+ descriptors in it and 1000 in wrk and nginx:
 # every process started below inherits this.
@@ -65,14 +88,10 @@ HZ=$(getconf CLK_TCK)
 NCPU=$(nproc)
 
 # ---- ports: tests/lib.sh's free_port, never the same one twice ----
-# tests/tunnel_lib.sh has already chosen proxyd's: the server's listener, two public edges
-# (ECHO_PORT for HTTP, BULK_PORT for iperf3) and two local services, which here are the
-# backends themselves.
+USED_PORTS=" $SERVER_PORT $ECHO_PORT $BULK_PORT $LOCAL_ECHO_PORT $LOCAL_BULK_PORT "
 NGINX_PORT=$LOCAL_ECHO_PORT
 IPERF_PORT=$LOCAL_BULK_PORT
-PROXYD_HTTP_PORT=$ECHO_PORT
 PROXYD_TCP_PORT=$BULK_PORT
-USED_PORTS=" $SERVER_PORT $ECHO_PORT $BULK_PORT $LOCAL_ECHO_PORT $LOCAL_BULK_PORT "
 pick_port() { # VAR: a free port that no other variable here holds
 	while :; do
 		_np=$(free_port)
@@ -82,6 +101,7 @@ pick_port() { # VAR: a free port that no other variable here holds
 		return
 	done
 }
+pick_port PROXYD_HTTP_PORT
 pick_port HAP_HTTP_PORT
 pick_port HAP_TCP_PORT
 pick_port SSHD_PORT
@@ -95,6 +115,17 @@ listening() { # PORT: something listens on 127.0.0.1:PORT
 # wait_listening SECONDS PORT WHAT LOG
 wait_listening() {
 	wait_for "$1" listening "$2" || fail "$3 listens on port $2" "a listener within $1 s" "$(cat "$4" 2>/dev/null)"
+}
+
+# run_tracked CMD...: run CMD (redirections apply) as a tracked child and wait for it: if the
+# script is stopped meanwhile, the exit trap stops CMD too. Sets RC.
+run_tracked() {
+	run_bg "$@" &
+	_rt=$!
+	track_pid $_rt
+	wait $_rt
+	RC=$?
+	forget_pid $_rt
 }
 
 # descendants PID: every process below PID, now.
@@ -131,6 +162,7 @@ http {
   access_log off;
   default_type application/octet-stream;
   sendfile on;
+  keepalive_requests 1000000;
   client_body_temp_path $TMP/nginx/body;
   proxy_temp_path $TMP/nginx/proxy;
   fastcgi_temp_path $TMP/nginx/fastcgi;
@@ -228,16 +260,44 @@ esac
 
 # ---- proxyd server and agent ----
 case " $PATHS " in *" proxyd "*)
-	step "proxyd: server on $SERVER_PORT, TCP edges $PROXYD_HTTP_PORT (nginx) and $PROXYD_TCP_PORT (iperf3)"
+	step "proxyd: server on $SERVER_PORT, HTTP edge $PROXYD_HTTP_PORT (nginx), TCP edge $PROXYD_TCP_PORT (iperf3)"
 	make_pki
-	write_server_conf
-	sed -i 's/level = "debug"/level = "info"/' "$TMP/server.conf"
-	write_agent_conf agent-1
-	sed -i 's/level = "debug"/level = "info"/' "$TMP/agent-agent-1.conf"
-	start_server
-	start_agent agent-1
-	wait_for 15 eval "'$PROXYCTL' status --json -s '$TMP/server.sock' 2>/dev/null | grep -q agent-1" ||
-		fail "agent registered" "agent-1 in status" "$(cat "$TMP/server.log" "$TMP/agent-agent-1.log")"
+	cat >"$TMP/server.conf" <<EOF
+log = { level = "warn"; };
+drain_timeout = 2;
+server = {
+  listen = ( { transport = "tcp"; address = "127.0.0.1:$SERVER_PORT";
+               cert = "pki/localhost.crt"; key = "pki/localhost.key"; client_ca = "pki/ca.crt"; } );
+};
+http = {
+  listen = ( { address = "127.0.0.1:$PROXYD_HTTP_PORT"; } );
+  routes = ( { router = "path"; default_agent = "agent-1"; } );
+};
+tcp = ( { listen = "127.0.0.1:$PROXYD_TCP_PORT"; agent = "agent-1"; service = "iperf"; } );
+EOF
+	cat >"$TMP/agent.conf" <<EOF
+log = { level = "warn"; };
+drain_timeout = 2;
+agent = {
+  id = "agent-1";
+  servers = ( { transport = "tcp"; address = "127.0.0.1:$SERVER_PORT"; server_name = "localhost";
+                ca = "pki/ca.crt"; cert = "pki/agent-1.crt"; key = "pki/agent-1.key"; } );
+  services = ( { name = "web"; url = "http://127.0.0.1:$NGINX_PORT"; default = true; },
+               { name = "iperf"; address = "127.0.0.1:$IPERF_PORT"; } );
+};
+EOF
+	for f in server agent; do
+		run_proxyd "$TMP/check.out" "$TMP/check.err" -t -c "$TMP/$f.conf" $PLUGIN_DIRS
+		assert_exit "proxyd -t accepts the bench's $f.conf" 0 "$RC" "$TMP/$f.conf" "$TMP/check.out" "$TMP/check.err"
+	done
+	start_proxyd "$TMP/server.log" -f -c "$TMP/server.conf" $PLUGIN_DIRS
+	SERVER_PID=$PROXYD_PID
+	wait_listening 10 "$PROXYD_HTTP_PORT" "proxyd's HTTP edge" "$TMP/server.log"
+	start_proxyd "$TMP/agent.log" -f -c "$TMP/agent.conf" $PLUGIN_DIRS
+	AGENT_PID=$PROXYD_PID
+	# registered once a request goes all the way through
+	wait_for 15 eval "curl -sf --max-time 2 -o /dev/null http://127.0.0.1:$PROXYD_HTTP_PORT/100b" ||
+		fail "a request through proxyd's HTTP edge" "200 within 15 s" "$(cat "$TMP/server.log" "$TMP/agent.log")"
 	;;
 esac
 
@@ -288,24 +348,27 @@ sample() {
 : >"$TMP/samples"
 : >"$TMP/pending"
 
-# Other work on the machine skews every figure. A sampler adds up the CPU time of every
-# process that is not this script or below it (kernel threads aside), every second, for the
-# report: utime+stime+cutime+cstime, so a short-lived process still counts once its parent
-# reaps it.
+# Other work on the machine skews every figure. A sampler adds up, twice a second, the CPU
+# time of every process that is not this script or below it (kernel threads aside):
+# utime+stime+cutime+cstime, so a short-lived process still counts once its parent reaps it.
+# It also keeps the total per command name, for the report's "what shared the machine".
 cat >"$TMP/other_cpu.py" <<'PY'
 import os, sys, time
 root, out = int(sys.argv[1]), sys.argv[2]
 hz = os.sysconf("SC_CLK_TCK")
-def snapshot():  # pid -> (ppid, own ticks, reaped children's ticks)
+def snapshot():  # pid -> (ppid, own ticks, reaped children's ticks, comm)
     procs = {}
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
         try:
-            f = open("/proc/%s/stat" % d).read().rsplit(")", 1)[1].split()
+            s = open("/proc/%s/stat" % d).read()
         except OSError:
             continue
-        procs[int(d)] = (int(f[1]), int(f[11]) + int(f[12]), int(f[13]) + int(f[14]))
+        head, _, tail = s.rpartition(")")
+        f = tail.split()
+        procs[int(d)] = (int(f[1]), int(f[11]) + int(f[12]), int(f[13]) + int(f[14]),
+                         head.partition("(")[2])
     return procs
 def mine(pid, procs):
     while pid > 2:
@@ -313,33 +376,36 @@ def mine(pid, procs):
             return True
         pid = procs.get(pid, (0,))[0]
     return pid == 2  # kernel threads are nobody's work in particular
-prev, total, start = snapshot(), 0, time.time()
+prev, total, start, by_comm = snapshot(), 0, time.time(), {}
 while True:
-    time.sleep(1)
+    time.sleep(0.5)
     now = snapshot()
     # A child reaped since the last look moved its ticks into its parent's cutime: count
-    # only what was not already counted while it was visible.
-    # (Its parent may be gone too, e.g. a $(...) subshell: the ticks land in the nearest
-    # ancestor still here.)
+    # only what was not already counted while it was visible (its parent may be gone too:
+    # the ticks land in the nearest ancestor still here).
     gone = {}
-    for pid, (ppid, own, kids) in prev.items():
+    for pid, (ppid, own, kids, comm) in prev.items():
         if pid not in now:
             while ppid in prev and ppid not in now:
                 ppid = prev[ppid][0]
             gone[ppid] = gone.get(ppid, 0) + own + kids
-    for pid, (ppid, own, kids) in now.items():
+    for pid, (ppid, own, kids, comm) in now.items():
         if mine(pid, now):
             continue
-        p = prev.get(pid, (ppid, 0, kids))
-        total += max(0, own - p[1]) + max(0, kids - p[2] - gone.get(pid, 0))
+        p = prev.get(pid, (ppid, 0, kids, comm))
+        d = max(0, own - p[1]) + max(0, kids - p[2] - gone.get(pid, 0))
+        total += d
+        if d:
+            by_comm[comm] = by_comm.get(comm, 0) + d
     prev = now
+    top = sorted(by_comm.items(), key=lambda kv: -kv[1])[:6]
     with open(out + ".tmp", "w") as f:
-        f.write("%.1f %.1f\n" % (total / hz, time.time() - start))
+        f.write("%.1f %.1f %s\n" % (total / hz, time.time() - start,
+                ",".join("%s:%.0f" % (c.replace(" ", "_").replace(",", "_"), t / hz) for c, t in top)))
     os.replace(out + ".tmp", out)
 PY
 start_bg "$TMP/other_cpu.log" python3 "$TMP/other_cpu.py" $$ "$TMP/other_cpu"
 OTHER_CPU_PID=$BG_PID
-
 
 # other_cpu: CPU-seconds used so far by processes that are not this run's.
 other_cpu() {
@@ -348,44 +414,59 @@ other_cpu() {
 now_s() {
 	date +%s.%N
 }
+# Seconds spent waiting for quiet and on measurements thrown away, against BENCH_EXTRA.
+EXTRA_SPENT=0
+over_budget() {
+	[ "$EXTRA_SPENT" -ge "$BENCH_EXTRA" ]
+}
 # other_pct CPU0 T0: percent of the machine others used since (CPU0, T0).
 other_pct() {
 	awk -v c0="$1" -v c1="$(other_cpu)" -v t0="$2" -v t1="$(now_s)" -v n="$NCPU" \
 		'BEGIN { d = t1 - t0; if (d <= 0) d = 1; printf "%.1f", 100 * (c1 - c0) / d / n }'
 }
-# settle: wait (at most BENCH_SETTLE_MAX s) for 3 s in which others used under
-# BENCH_MAX_OTHER % of the machine.
+below_max() { # PCT
+	awk -v p="$1" -v m="$BENCH_MAX_OTHER" 'BEGIN { exit !(p < m) }'
+}
+# settle: wait (at most BENCH_SETTLE_MAX s, not at all once over budget) for one second in
+# which others used under BENCH_MAX_OTHER % of the machine.
 settle() {
-	_end=$(($(date +%s) + BENCH_SETTLE_MAX))
+	over_budget && return 0
+	_s0=$(date +%s)
+	_end=$((_s0 + BENCH_SETTLE_MAX))
 	while [ "$(date +%s)" -lt $_end ]; do
 		_c0=$(other_cpu) _t0=$(now_s)
-		sleep 3
-		awk -v p="$(other_pct "$_c0" "$_t0")" -v m="$BENCH_MAX_OTHER" 'BEGIN { exit !(p < m) }' && return 0
+		sleep 1.1 # the sampler looks twice a second
+		if below_max "$(other_pct "$_c0" "$_t0")"; then
+			# the first quiet second is part of every measurement's cost, not extra
+			EXTRA_SPENT=$((EXTRA_SPENT + $(date +%s) - _s0 - 1))
+			return 0
+		fi
 	done
-	echo "  (the machine did not settle within ${BENCH_SETTLE_MAX} s; measuring anyway)"
+	EXTRA_SPENT=$((EXTRA_SPENT + $(date +%s) - _s0))
+	SETTLE_TIMEOUTS=$((SETTLE_TIMEOUTS + 1))
 }
 # guarded CMD...: run a measurement that records its figures with sample(); if other
-# processes used more than BENCH_MAX_OTHER % of the machine meanwhile, drop them and measure
-# again (BENCH_RETRIES times at most; the last attempt is kept whatever happened, and the
-# report says how loaded the machine was).
-REPEATED=0
+# processes used BENCH_MAX_OTHER % of the machine or more meanwhile, drop them and measure
+# again (BENCH_RETRIES attempts at most, none once over budget; the last attempt is kept
+# whatever happened, and the report says how loaded the machine was).
+REPEATED=0 SETTLE_TIMEOUTS=0
 guarded() {
 	_try=1
 	while :; do
 		settle
 		: >"$TMP/pending"
-		_gc0=$(other_cpu) _gt0=$(now_s)
+		_gc0=$(other_cpu) _gt0=$(now_s) _gs0=$(date +%s)
 		"$@"
 		check_alive
-		sleep 1.2 # the sampler looks once a second
+		sleep 0.6
 		_gp=$(other_pct "$_gc0" "$_gt0")
-		if awk -v p="$_gp" -v m="$BENCH_MAX_OTHER" 'BEGIN { exit !(p < m) }' ||
-			[ $_try -ge "$BENCH_RETRIES" ]; then
+		if below_max "$_gp" || [ $_try -ge "$BENCH_RETRIES" ] || over_budget; then
 			cat "$TMP/pending" >>"$TMP/samples"
 			echo "all other_pct $_gp" >>"$TMP/samples"
 			return
 		fi
 		echo "  (other processes used ${_gp}% of the machine meanwhile: measuring again)"
+		EXTRA_SPENT=$((EXTRA_SPENT + $(date +%s) - _gs0))
 		REPEATED=$((REPEATED + 1))
 		_try=$((_try + 1))
 	done
@@ -434,7 +515,7 @@ parse_wrk() {
 wrk_round() {
 	_pids=$(proxy_pids "$1")
 	_c0=$(cpu_ticks $_pids)
-	wrk -t2 -c50 -d"${BENCH_SECONDS}s" --latency "http://127.0.0.1:$(http_port "$1")/100b" >"$TMP/wrk.out" 2>&1
+	run_tracked wrk -t2 -c50 -d"${BENCH_SECONDS}s" --latency "http://127.0.0.1:$(http_port "$1")/100b" >"$TMP/wrk.out" 2>&1
 	_c1=$(cpu_ticks $_pids)
 	set -- "$1" $(parse_wrk "$TMP/wrk.out")
 	sample "$1" rps "$2"
@@ -449,9 +530,9 @@ wrk_round() {
 
 # iperf_round PATH [-R]: "Gbit/s GiB" of what the receiving end got.
 iperf_round() {
-	timeout $((BENCH_IPERF_SECONDS + 30)) iperf3 -c 127.0.0.1 -p "$(tcp_port "$1")" \
+	run_tracked timeout $((BENCH_IPERF_SECONDS + 30)) iperf3 -c 127.0.0.1 -p "$(tcp_port "$1")" \
 		-t "$BENCH_IPERF_SECONDS" ${2:-} -J >"$TMP/iperf.json" 2>&1
-	python3 - "$TMP/iperf.json" <<'PY'
+	IPERF_RESULT=$(python3 - "$TMP/iperf.json" <<'PY'
 import json, sys
 try:
     r = json.load(open(sys.argv[1]))["end"]["sum_received"]
@@ -459,53 +540,45 @@ try:
 except Exception:
     print("0 0")
 PY
+)
 }
 
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-step "warm-up: wrk 2 s through each path (load average before: $LOAD_BEFORE)"
-for p in $PATHS; do
-	wrk -t2 -c50 -d2s "http://127.0.0.1:$(http_port "$p")/100b" >/dev/null 2>&1
-done
-
-# curl_round PATH: three 10 MiB downloads.
-curl_round() {
-	_cp=$1
+# bulk_round PATH: three 10 MiB curl downloads, then iperf3 up (to iperf3 -s) and down (-R),
+# with the proxy's CPU seconds per GiB carried.
+bulk_round() {
+	_bp=$1
+	_line=
 	for _i in 1 2 3; do
-		set -- $(curl -sS --max-time 60 -o /dev/null -w '%{speed_download} %{size_download}' \
-			"http://127.0.0.1:$(http_port "$_cp")/10m" 2>/dev/null || echo "0 0")
-		if [ "${2:-0}" = 10485760 ]; then
-			sample "$_cp" curl_MBps "$(awk -v b="$1" 'BEGIN { printf "%.1f", b / 1e6 }')"
+		run_tracked curl -sS --max-time 60 -o /dev/null -w '%{speed_download} %{size_download}\n' \
+			"http://127.0.0.1:$(http_port "$_bp")/10m" >"$TMP/curl.out" 2>&1
+		set -- $(cat "$TMP/curl.out") 0 0
+		if [ "$RC" -eq 0 ] && [ "$2" = 10485760 ]; then
+			sample "$_bp" curl_MBps "$(awk -v b="$1" 'BEGIN { printf "%.1f", b / 1e6 }')"
+			_line="$_line $(awk -v b="$1" 'BEGIN { printf "%.0f", b / 1e6 }')"
 		else
-			echo "  $_cp: curl download $_i incomplete (${2:-0} bytes)"
-			sample "$_cp" curl_fail 1
+			echo "  $_bp: curl download $_i failed: $(cat "$TMP/curl.out")"
+			sample "$_bp" curl_fail 1
 		fi
 	done
-	printf '  %-8s curl 10 MiB: %s MB/s\n' "$_cp" "$(awk -v p="$_cp" '$1 == p && $2 == "curl_MBps" { printf "%s ", $3 }' "$TMP/pending")"
-}
-
-# iperf_pair PATH: iperf3 up (to iperf3 -s) and down (-R), with the proxy's CPU seconds per
-# GiB carried.
-iperf_pair() {
+	_line="curl 10 MiB:$_line MB/s; iperf3"
+	_pids=$(proxy_pids "$_bp")
 	for _dir in up down; do
 		_flag=
 		[ $_dir = down ] && _flag=-R
-		_pids=$(proxy_pids "$1")
 		_c0=$(cpu_ticks $_pids)
-		set -- "$1" $(iperf_round "$1" $_flag)
+		iperf_round "$_bp" $_flag
 		_c1=$(cpu_ticks $_pids)
-		sample "$1" iperf_$_dir "$2"
-		_line="$_line$(printf ' %s %6.2f Gbit/s' $_dir "$2")"
-		if [ -n "$_pids" ] && awk -v g="$3" 'BEGIN { exit !(g > 0) }'; then
-			_spg=$(awk -v t=$((_c1 - _c0)) -v hz="$HZ" -v g="$3" 'BEGIN { printf "%.2f", t / hz / g }')
-			sample "$1" cpu_s_gib_$_dir "$_spg"
+		set -- $IPERF_RESULT
+		sample "$_bp" iperf_$_dir "$1"
+		_line="$_line$(printf ' %s %.2f Gbit/s' $_dir "$1")"
+		if [ -n "$_pids" ] && awk -v g="$2" 'BEGIN { exit !(g > 0) }'; then
+			_spg=$(awk -v t=$((_c1 - _c0)) -v hz="$HZ" -v g="$2" 'BEGIN { printf "%.2f", t / hz / g }')
+			sample "$_bp" cpu_s_gib_$_dir "$_spg"
 			_line="$_line (proxy CPU $_spg s/GiB)"
 		fi
-		[ $_dir = up ] && sleep 1
 	done
-	printf '  %-8s iperf3%s\n' "$1" "$_line"
-	_line=
+	printf '  %-8s %s\n' "$_bp" "$_line"
 }
-_line=
 
 # c1000 PATH: wrk -c1000 while sampling the proxy's RSS and the open connections.
 c1000() {
@@ -538,10 +611,16 @@ c1000() {
 		"$1" "$_max_conns" "$_max_rss" "$2" "$4" "$6"
 }
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+step "warm-up: wrk 2 s through each path (load average before: $LOAD_BEFORE)"
+for p in $PATHS; do
+	run_tracked wrk -t2 -c50 -d2s "http://127.0.0.1:$(http_port "$p")/100b" >/dev/null 2>&1
+done
+
 # ---- 1000 concurrent connections ----
 # First, after the warm-up only: what bulk transfers leave in the allocators' free lists
 # would otherwise hide what connections cost.
-step "wrk -t2 -c1000 -d${BENCH_C1000_SECONDS}s: peak RSS of the proxy processes"
+step "wrk -t2 -c1000 -d${BENCH_C1000_SECONDS}s: RSS of the proxy processes, idle and at 1000 connections"
 for p in $PATHS; do
 	# Idle once, before the first attempt: a repeated attempt would find the first one's
 	# memory already in the allocator.
@@ -551,38 +630,130 @@ done
 
 r=1
 while [ $r -le "$BENCH_ROUNDS" ]; do
-	step "round $r/$BENCH_ROUNDS: wrk -t2 -c50 -d${BENCH_SECONDS}s --latency"
+	step "round $r/$BENCH_ROUNDS: wrk -t2 -c50 -d${BENCH_SECONDS}s --latency ($(($(date +%s) - START_S)) s into the run)"
 	for p in $PATHS; do
 		guarded wrk_round "$p"
 	done
 	step "round $r/$BENCH_ROUNDS: curl 10 MiB x3, iperf3 ${BENCH_IPERF_SECONDS}s each way"
 	for p in $PATHS; do
-		guarded curl_round "$p"
-		guarded iperf_pair "$p"
+		guarded bulk_round "$p"
 	done
 	r=$((r + 1))
 done
 
+# ---- optional: where proxyd's time goes ----
+# strace -c and perf record attach to the server and the agent while wrk -c50 runs. strace
+# slows everything several times over: its counts divided by the requests wrk completed
+# meanwhile are syscalls per request; its rates are not figures.
+if [ -n "$BENCH_PROFILE" ] && case " $PATHS " in *" proxyd "*) true ;; *) false ;; esac; then
+	step "profile: strace -c -f and perf record -g on the proxyd server and agent (in $PROFILE_DIR)"
+	rm -rf "$PROFILE_DIR" && mkdir -p "$PROFILE_DIR"
+	_url=http://127.0.0.1:$PROXYD_HTTP_PORT/100b
+	for role in server agent; do
+		eval "_pid=\$$(echo $role | tr a-z A-Z)_PID"
+		start_bg "$PROFILE_DIR/strace-$role.log" timeout -s INT $((BENCH_SECONDS + 3)) \
+			strace -c -f -o "$PROFILE_DIR/strace-$role.txt" -p "$_pid"
+		eval "STRACE_${role}_PID=\$BG_PID"
+	done
+	sleep 1
+	run_tracked wrk -t2 -c50 -d"${BENCH_SECONDS}s" "$_url" >"$PROFILE_DIR/wrk-strace.txt" 2>&1
+	for _sp in $STRACE_server_PID $STRACE_agent_PID; do
+		wait $_sp 2>/dev/null
+		forget_pid $_sp
+	done
+	set -- $(parse_wrk "$PROFILE_DIR/wrk-strace.txt")
+	STRACE_REQS=$4
+	# the same for a bulk download through the TCP edge: syscalls per MiB
+	for role in server agent; do
+		eval "_pid=\$$(echo $role | tr a-z A-Z)_PID"
+		start_bg "$PROFILE_DIR/strace-bulk-$role.log" timeout -s INT $((BENCH_IPERF_SECONDS + 3)) \
+			strace -c -f -o "$PROFILE_DIR/strace-bulk-$role.txt" -p "$_pid"
+		eval "STRACE_${role}_PID=\$BG_PID"
+	done
+	sleep 1
+	iperf_round proxyd -R
+	for _sp in $STRACE_server_PID $STRACE_agent_PID; do
+		wait $_sp 2>/dev/null
+		forget_pid $_sp
+	done
+	set -- $IPERF_RESULT
+	STRACE_MIB=$(awk -v g="$2" 'BEGIN { printf "%.1f", g * 1024 }')
+	for role in server agent; do
+		eval "_pid=\$$(echo $role | tr a-z A-Z)_PID"
+		start_bg "$PROFILE_DIR/perf-$role.log" perf record -g -F 999 -o "$PROFILE_DIR/perf-$role.data" \
+			-p "$_pid" -- sleep $((BENCH_SECONDS + 1))
+		eval "PERF_${role}_PID=\$BG_PID"
+	done
+	sleep 0.5
+	run_tracked wrk -t2 -c50 -d"${BENCH_SECONDS}s" "$_url" >"$PROFILE_DIR/wrk-perf.txt" 2>&1
+	for _pp in $PERF_server_PID $PERF_agent_PID; do
+		wait $_pp 2>/dev/null
+		forget_pid $_pp
+	done
+	{
+		echo "# proxyd under wrk -t2 -c50 through the HTTP edge ($(date -u '+%Y-%m-%d %H:%M UTC'))"
+		echo
+		for role in server agent; do
+			echo "## $role: syscalls per request (strace -c -f; $STRACE_REQS requests)"
+			echo
+			awk -v n="$STRACE_REQS" '
+				/^------/ { dash++; next }
+				dash == 1 && NF >= 5 {
+					name = $NF; calls = ($4 ~ /^[0-9]+$/) ? $4 : 0
+					if (calls) printf "%-20s %10d calls  %6.2f per request\n", name, calls, calls / (n ? n : 1)
+				}
+				dash == 2 && $NF == "total" { printf "%-20s %10d calls  %6.2f per request\n", "TOTAL", $4, $4 / (n ? n : 1) }
+			' "$PROFILE_DIR/strace-$role.txt"
+			echo
+			echo "## $role: syscalls per MiB, iperf3 -R through the TCP edge (strace -c -f; $STRACE_MIB MiB)"
+			echo
+			awk -v n="$STRACE_MIB" '
+				/^------/ { dash++; next }
+				dash == 1 && NF >= 5 {
+					name = $NF; calls = ($4 ~ /^[0-9]+$/) ? $4 : 0
+					if (calls) printf "%-20s %10d calls  %8.1f per MiB\n", name, calls, calls / (n > 0 ? n : 1)
+				}
+				dash == 2 && $NF == "total" { printf "%-20s %10d calls  %8.1f per MiB\n", "TOTAL", $4, $4 / (n > 0 ? n : 1) }
+			' "$PROFILE_DIR/strace-bulk-$role.txt"
+			echo
+			echo "## $role: top symbols (perf report --no-children, self time)"
+			echo
+			perf report -i "$PROFILE_DIR/perf-$role.data" --no-children --stdio -g none \
+				--percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$' | head -30
+			echo
+			echo "## $role: inclusive time (perf report --children; user-space callers of the kernel time)"
+			echo
+			perf report -i "$PROFILE_DIR/perf-$role.data" --children --stdio -g none \
+				--percent-limit 4 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40
+			echo
+		done
+	} >"$PROFILE_DIR/summary.txt"
+	echo "  summary: $PROFILE_DIR/summary.txt"
+fi
+
 # ---- the report ----
-set -- $(cat "$TMP/other_cpu" 2>/dev/null || echo "0 1")
-OTHER_CPU="$1 CPU-seconds over $2 s of run ($(awk -v c="$1" -v t="$2" -v n="$(nproc)" 'BEGIN { printf "%.1f", 100 * c / t / n }')% of the machine)"
+set -- $(cat "$TMP/other_cpu" 2>/dev/null || echo "0 1 -")
+OTHER_CPU="$1 CPU-seconds over $2 s of run ($(awk -v c="$1" -v t="$2" -v n="$NCPU" 'BEGIN { printf "%.1f", 100 * c / t / n }')% of the machine)"
+OTHER_TOP=${3:--}
 kill "$OTHER_CPU_PID" 2>/dev/null && wait "$OTHER_CPU_PID" 2>/dev/null
 forget_pid "$OTHER_CPU_PID"
 {
 	echo "other_cpu $OTHER_CPU"
+	echo "other_top $OTHER_TOP"
 	echo "repeated $REPEATED"
+	echo "settle_timeouts $SETTLE_TIMEOUTS"
+	echo "extra_spent $EXTRA_SPENT"
 	echo "max_other $BENCH_MAX_OTHER"
 	echo "haproxy_version $(haproxy -v 2>/dev/null | sed -n '1s/^HAProxy version \([^ ]*\).*/\1/p')"
 	echo "nginx_version $(nginx -v 2>&1 | sed 's/^.*nginx\///')"
 	echo "ssh_version $(ssh -V 2>&1 | sed 's/,.*//')"
-	echo "wrk_version $(wrk -v 2>&1 | sed -n '1s/^wrk \([^ ]*\).*/\1/p')"
 	echo "iperf3_version $(iperf3 --version 2>/dev/null | sed -n '1s/^iperf \([^ ]*\).*/\1/p')"
-	echo "proxyd_version $("$PROXYD" -V 2>/dev/null | head -1)"
 	echo "haproxy_threads $(awk '/^Threads:/ {print $2}' /proc/${HAP_PID:-0}/status 2>/dev/null)"
-	echo "cpus $(nproc)"
+	echo "cpus $NCPU"
 	echo "load $LOAD_BEFORE"
 	echo "kernel $(uname -r)"
 	echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "elapsed $(($(date +%s) - START_S))"
 	echo "git $(git -C "$top_srcdir" describe --always --dirty 2>/dev/null || echo unknown)"
 	echo "rounds $BENCH_ROUNDS"
 	echo "command BENCH_SECONDS=$BENCH_SECONDS BENCH_ROUNDS=$BENCH_ROUNDS BENCH_IPERF_SECONDS=$BENCH_IPERF_SECONDS BENCH_C1000_SECONDS=$BENCH_C1000_SECONDS sh bench/compare.sh BUILD_DIR"
@@ -599,9 +770,9 @@ for line in open(sys.argv[2]):
     facts[k] = v
 paths = sys.argv[3].split()
 names = {"direct": "direct to nginx / iperf3",
-         "haproxy": "haproxy %s (http mode; tcp for iperf3)" % facts["haproxy_version"],
-         "ssh": "`ssh -R` via sshd (%s, aes128-gcm)" % facts["ssh_version"],
-         "proxyd": "proxyd TLS tunnel (raw TCP edge)"}
+         "haproxy": "haproxy %s (no tunnel)" % facts["haproxy_version"],
+         "ssh": "`ssh -R` (%s, aes128-gcm)" % facts["ssh_version"],
+         "proxyd": "proxyd TLS tunnel"}
 
 def med(p, m):
     v = samples.get((p, m))
@@ -611,101 +782,133 @@ def total(p, m):
     v = samples.get((p, m))
     return int(sum(v)) if v else 0
 
+def fmt(v, f):
+    return "–" if v is None else f.format(v)
+
 def ratio(p, m):
     a, d = med(p, m), med("direct", m)
-    if a is None or not d or "direct" not in paths:
-        return ""
-    return " (%.2f×)" % (a / d)
-
-def cell(p, m, fmt, with_ratio=True):
-    v = med(p, m)
-    if v is None:
+    if a is None or not d:
         return "–"
-    return fmt.format(v) + (ratio(p, m) if with_ratio and p != "direct" else "")
+    return "%.2f×" % (a / d)
 
 out = []
-out.append("| path | req/s | p50 ms | p99 ms | proxy CPU µs/req | 10 MiB curl MB/s | "
-           "iperf3 up Gbit/s | iperf3 down Gbit/s | proxy CPU s/GiB (down) | wrk errors |")
-out.append("|---|---|---|---|---|---|---|---|---|---|")
-for p in paths:
-    out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |" % (
-        names[p], cell(p, "rps", "{:,.0f}"), cell(p, "p50", "{:.2f}"), cell(p, "p99", "{:.2f}"),
-        cell(p, "cpu_us", "{:.1f}", False), cell(p, "curl_MBps", "{:.0f}"),
-        cell(p, "iperf_up", "{:.2f}"), cell(p, "iperf_down", "{:.2f}"),
-        cell(p, "cpu_s_gib_down", "{:.2f}", False), total(p, "errors")))
+out.append("**Requests** (wrk -t2 -c50 --latency, 100-byte file; proxyd through its HTTP edge)")
 out.append("")
-out.append("| path | RSS idle MB | peak RSS at wrk -c1000 MB | KB per connection | "
-           "connections seen | req/s at c1000 | p99 ms at c1000 | errors at c1000 |")
+out.append("| path | req/s | ratio to direct | proxy CPU µs/req | wrk errors |")
+out.append("|---|---|---|---|---|")
+for p in paths:
+    out.append("| %s | %s | %s | %s | %d |" % (names[p], fmt(med(p, "rps"), "{:,.0f}"), ratio(p, "rps"),
+               fmt(med(p, "cpu_us"), "{:.1f}"), total(p, "errors")))
+out.append("")
+out.append("**Latency** (the same wrk runs)")
+out.append("")
+out.append("| path | p50 ms | ratio to direct | p99 ms | ratio to direct |")
+out.append("|---|---|---|---|---|")
+for p in paths:
+    out.append("| %s | %s | %s | %s | %s |" % (names[p], fmt(med(p, "p50"), "{:.2f}"), ratio(p, "p50"),
+               fmt(med(p, "p99"), "{:.2f}"), ratio(p, "p99")))
+out.append("")
+out.append("**Single-stream transfers** (curl 10 MiB through the HTTP path; iperf3 through "
+           "the TCP path: proxyd's raw TCP edge, haproxy tcp mode)")
+out.append("")
+out.append("| path | curl 10 MiB MB/s | ratio to direct | iperf3 down Gbit/s | ratio to direct | "
+           "iperf3 up Gbit/s | ratio to direct | proxy CPU s/GiB down |")
 out.append("|---|---|---|---|---|---|---|---|")
 for p in paths:
+    out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        names[p], fmt(med(p, "curl_MBps"), "{:.0f}"), ratio(p, "curl_MBps"),
+        fmt(med(p, "iperf_down"), "{:.2f}"), ratio(p, "iperf_down"),
+        fmt(med(p, "iperf_up"), "{:.2f}"), ratio(p, "iperf_up"),
+        fmt(med(p, "cpu_s_gib_down"), "{:.2f}")))
+out.append("")
+out.append("**Memory at 1000 connections** (wrk -t2 -c1000; RSS of the proxy processes; direct "
+           "has none, so its row gives only wrk's figures)")
+out.append("")
+out.append("| path | RSS idle MB | RSS at c1000 MB | KB per connection | connections seen | "
+           "req/s at c1000 | ratio to direct | p99 ms at c1000 | errors at c1000 |")
+out.append("|---|---|---|---|---|---|---|---|---|")
+def per_conn(p):
     idle, full = med(p, "rss_idle"), med(p, "rss_1000")
-    per = "–" if idle is None or full is None else "%.1f" % ((full - idle) / 1000.0)
-    out.append("| %s | %s | %s | %s | %d | %s | %s | %d |" % (
-        names[p], "–" if idle is None else "%.1f" % (idle / 1024.0),
-        "–" if full is None else "%.1f" % (full / 1024.0), per, med(p, "conns_1000") or 0,
-        cell(p, "rps_1000", "{:,.0f}", False), cell(p, "p99_1000", "{:.1f}", False),
-        total(p, "errors_1000")))
+    return None if idle is None or full is None else (full - idle) / 1000.0
+for p in paths:
+    idle, full = med(p, "rss_idle"), med(p, "rss_1000")
+    out.append("| %s | %s | %s | %s | %d | %s | %s | %s | %d |" % (
+        names[p], fmt(idle and idle / 1024.0, "{:.1f}"), fmt(full and full / 1024.0, "{:.1f}"),
+        fmt(per_conn(p), "{:.1f}"), med(p, "conns_1000") or 0,
+        fmt(med(p, "rps_1000"), "{:,.0f}"), ratio(p, "rps_1000"),
+        fmt(med(p, "p99_1000"), "{:.1f}"), total(p, "errors_1000")))
 out.append("")
 
-# issue 4's targets, where the paths they compare were measured
-def t(what, ok, got):
-    if ok is not None:
-        out.append("- %s: %s — %s" % (what, got, "met" if ok else "**missed**"))
+def verdict(what, ok, got):
+    out.append("- %s: %s — %s" % (what, got, "**met**" if ok else "**missed**"))
+P = lambda m: med("proxyd", m)
 if "proxyd" in paths:
-    out.append("Targets (issue 4):")
-    P = lambda m: med("proxyd", m)
-    if "haproxy" in paths and P("rps") and med("haproxy", "rps"):
-        t("req/s ≥ haproxy's", P("rps") >= med("haproxy", "rps"),
-          "%.2f× haproxy" % (P("rps") / med("haproxy", "rps")))
-    if "ssh" in paths and P("rps") and med("ssh", "rps"):
-        t("req/s ≥ 2.5× `ssh -R`", P("rps") >= 2.5 * med("ssh", "rps"),
-          "%.2f× ssh" % (P("rps") / med("ssh", "rps")))
-    if "direct" in paths and P("p99") and med("direct", "p99"):
-        t("p99 ≤ 2× direct", P("p99") <= 2 * med("direct", "p99"),
-          "%.2f× direct" % (P("p99") / med("direct", "p99")))
-    if "direct" in paths and P("iperf_down") and med("direct", "iperf_down"):
-        t("single-stream download ≥ 0.7× direct (iperf3 -R)",
-          P("iperf_down") >= 0.7 * med("direct", "iperf_down"),
-          "%.2f× direct" % (P("iperf_down") / med("direct", "iperf_down")))
-    if "direct" in paths and P("curl_MBps") and med("direct", "curl_MBps"):
-        t("10 MiB download ≥ 0.7× direct (curl)",
-          P("curl_MBps") >= 0.7 * med("direct", "curl_MBps"),
-          "%.2f× direct" % (P("curl_MBps") / med("direct", "curl_MBps")))
-    if P("rss_idle") is not None and P("rss_1000") is not None:
-        per = (P("rss_1000") - P("rss_idle")) / 1000.0
-        t("< 16 KB per proxied connection (server + agent)", per < 16, "%.1f KB" % per)
+    out.append("Targets:")
+    if P("rps") and med("haproxy", "rps"):
+        h = med("haproxy", "rps")
+        verdict("req/s ≥ haproxy's", P("rps") >= h,
+                "proxyd %.0f vs haproxy %.0f req/s (%.2f×)" % (P("rps"), h, P("rps") / h))
+    if P("rps") and med("ssh", "rps"):
+        s = med("ssh", "rps")
+        verdict("req/s ≥ 2.5× `ssh -R`", P("rps") >= 2.5 * s,
+                "proxyd %.0f vs ssh %.0f req/s (%.2f×)" % (P("rps"), s, P("rps") / s))
+    if P("p99") and med("direct", "p99"):
+        d = med("direct", "p99")
+        verdict("p99 within 2× direct", P("p99") <= 2 * d,
+                "proxyd %.2f ms vs direct %.2f ms (%.2f×)" % (P("p99"), d, P("p99") / d))
+    if P("iperf_down") and med("direct", "iperf_down"):
+        d = med("direct", "iperf_down")
+        verdict("single-stream download ≥ 0.7× direct, iperf3 -R (TCP edge)",
+                P("iperf_down") >= 0.7 * d,
+                "proxyd %.2f vs direct %.2f Gbit/s (%.2f×)" % (P("iperf_down"), d, P("iperf_down") / d))
+    if P("curl_MBps") and med("direct", "curl_MBps"):
+        d = med("direct", "curl_MBps")
+        verdict("single-stream download ≥ 0.7× direct, curl 10 MiB (HTTP edge)",
+                P("curl_MBps") >= 0.7 * d,
+                "proxyd %.0f vs direct %.0f MB/s (%.2f×)" % (P("curl_MBps"), d, P("curl_MBps") / d))
+    if per_conn("proxyd") is not None:
+        others = ", ".join("%s %.1f KB" % (p, per_conn(p)) for p in ("haproxy", "ssh")
+                           if p in paths and per_conn(p) is not None)
+        seen = med("proxyd", "conns_1000") or 0
+        verdict("< 16 KB per proxied connection (server + agent)", per_conn("proxyd") < 16,
+                "proxyd %.1f KB%s%s" % (per_conn("proxyd"), " (" + others + ")" if others else "",
+                                        "" if seen >= 990 else "; only %d connections were seen open" % seen))
     out.append("")
 
-out.append("Measured %s on %s CPUs (Linux %s), source %s; %s." % (
-    facts["date"], facts["cpus"], facts["kernel"], facts["git"], facts["command"]))
+others = samples.get(("all", "other_pct"), [0])
+top = facts.get("other_top", "-")
+top = ", ".join("%s %s CPU-s" % tuple(x.rsplit(":", 1)) for x in top.split(",") if ":" in x) or "nothing measurable"
+out.append("Measured %s on %s CPUs (Linux %s), source %s, in %s s; %s." % (
+    facts["date"], facts["cpus"], facts["kernel"], facts["git"], facts["elapsed"], facts["command"]))
 out.append("")
 out.append("Notes:")
 out.append("- Same load for every path: wrk -t2 -c50 --latency on a 100-byte static file "
-           "(nginx %s, worker_processes auto, access_log off); a 10 MiB file with curl; iperf3 %s single "
+           "(nginx %s, worker_processes auto, access_log off); 10 MiB with curl; iperf3 %s single "
            "stream (up: client to iperf3 -s, down: -R). Each figure is the median of %s "
-           "interleaved rounds (curl: of 3 downloads a round); (N×) is the ratio to direct."
+           "interleaved rounds (curl: of 3 downloads a round)."
            % (facts["nginx_version"], facts["iperf3_version"], facts["rounds"]))
-others = samples.get(("all", "other_pct"), [0])
+out.append("- proxyd: HTTP enters the server's HTTP edge (router \"path\", default_agent), "
+           "crosses the TLS 1.3 tunnel as one stream per client connection and leaves the "
+           "agent to nginx (the agent's `url` service, kept alive between requests); iperf3 uses the "
+           "raw TCP edge. Log level warn. haproxy parses HTTP and keeps its own keep-alive "
+           "connections to nginx; ssh forwards bytes.")
 out.append("- Load generator, backends and proxies share the same cores: a proxy's CPU is "
            "taken from wrk and nginx, so every ratio includes that contention.")
-out.append("- Other work on the machine: processes outside this run used %s in all (load "
+out.append("- Other work on the machine: processes outside this run used %s (most: %s; load "
            "average before: %s). A measurement during which they used %s%% of the machine or "
-           "more was repeated (%s times); the kept ones saw %.1f%% at most, %.1f%% median."
-           % (facts["other_cpu"], facts["load"], facts["max_other"], facts["repeated"],
-              max(others), statistics.median(others)))
+           "more was repeated (%s times; %s waits for a quiet second timed out; %s s spent on "
+           "both); the kept ones saw %.1f%% at most, %.1f%% median."
+           % (facts["other_cpu"], top, facts["load"], facts["max_other"], facts["repeated"],
+              facts["settle_timeouts"], facts["extra_spent"], max(others), statistics.median(others)))
 out.append("- proxy CPU: utime+stime of the proxy processes (haproxy: one process, %s "
            "threads; ssh: the ssh client plus sshd's session processes; proxyd: server plus "
-           "agent) during the wrk run, divided by the requests it completed."
+           "agent) during the wrk run, divided by the requests it completed; s/GiB: during "
+           "iperf3 -R, divided by the GiB delivered."
            % (facts["haproxy_threads"] or "its"))
-out.append("- proxyd has no HTTP edge yet: wrk's HTTP goes through its raw TCP tunnel (TCP "
-           "edge, one multiplexed stream per client connection over one TLS 1.3 session, "
-           "agent dials nginx), as it does through `ssh -R`; haproxy parses HTTP and keeps "
-           "its own keep-alive connections to nginx.")
-out.append("- Memory: VmRSS of the proxy processes, idle (after the warm-up, before any "
-           "bulk transfer) and the peak while wrk -c1000 runs; per connection = (peak - idle) "
-           "/ 1000. \"connections seen\" is the most established sockets on the public port "
-           "at once. proxy CPU s/GiB: the proxy processes' CPU time during iperf3 -R divided "
-           "by the GiB delivered.")
+out.append("- Memory: VmRSS of the proxy processes, idle (after a 2 s warm-up, before any "
+           "bulk transfer) and the highest of twice-a-second samples while wrk -c1000 runs; per "
+           "connection = (at c1000 - idle) / 1000. \"connections seen\": the most established "
+           "sockets on the public port at once.")
 print("\n".join(out))
 PY
 [ -s "$TMP/report.md" ] || fail "report" "a markdown report" "$(cat "$TMP/samples")"
