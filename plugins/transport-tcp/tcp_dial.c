@@ -3,6 +3,7 @@
  * event so that nothing reaches the host from inside dial() or from a resolver callback that
  * may run inside the call that started it. */
 #include "config.h"
+#include "tcp_link.h"
 #include "tcp_plugin.h"
 #include "tcp_sock.h"
 #include "tcp_tls.h"
@@ -121,6 +122,7 @@ static void finish_connected(struct tcp_dial *t, struct bufferevent *bev)
 	if (ssl) {
 		tcp_tls_client_ssl_detach(ssl);
 		tcp_tls_peer_describe(ssl, &peer);
+		tcp_link_opened(bev);
 	}
 	/* The address we connected to, not getpeername(): a server that refuses our
 	 * certificate after the handshake may already have reset the socket. */
@@ -192,11 +194,9 @@ static void start_session(struct tcp_dial *t)
 		finish_failed(t, -ENOMEM, "cannot set up TLS for %s", t->ep.server_name);
 		return;
 	}
-	/* On failure libevent has freed ssl but not closed fd. */
-	t->bev = bufferevent_openssl_socket_new(p->base, fd, ssl, BUFFEREVENT_SSL_CONNECTING,
-						BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	/* On failure ssl is freed and fd closed. */
+	t->bev = tcp_link_new(p->base, fd, ssl, 0);
 	if (!t->bev) {
-		evutil_closesocket(fd);
 		finish_failed(t, -ENOMEM, "out of memory");
 		return;
 	}

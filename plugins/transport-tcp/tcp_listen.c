@@ -1,6 +1,7 @@
 /* The server side: bound listeners, TLS handshakes in progress, and the hand-over of each
  * finished connection to the core. */
 #include "config.h"
+#include "tcp_link.h"
 #include "tcp_plugin.h"
 #include "tcp_sock.h"
 #include "tcp_tls.h"
@@ -103,6 +104,7 @@ static void handshake_done(struct tcp_handshake *hs)
 	struct bufferevent *bev = hs->bev;
 	hs->bev = NULL;
 	handshake_free(hs);
+	tcp_link_opened(bev);
 	hand_over(ls, bev, conn_id, addr, identity, peer.security);
 }
 
@@ -163,11 +165,8 @@ static void start_handshake(struct tcp_listener *ls, evutil_socket_t fd, uint64_
 	ls->handshakes = hs;
 	ls->n_handshakes++;
 
-	/* On failure libevent has freed ssl but not closed fd. */
-	hs->bev = bufferevent_openssl_socket_new(p->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-						 BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (!hs->bev)
-		evutil_closesocket(fd);
+	/* On failure ssl is freed and fd closed. */
+	hs->bev = tcp_link_new(p->base, fd, ssl, 1);
 	hs->timeout = evtimer_new(p->base, handshake_timeout, hs);
 	struct timeval tv = {TCP_HANDSHAKE_TIMEOUT_MS / 1000, 0};
 	if (!hs->bev || !hs->timeout || evtimer_add(hs->timeout, &tv) != 0) {
