@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/util.h>
@@ -53,6 +52,7 @@ struct tcp_dial {
 	char last_addr[TCP_ADDR_TEXT_MAX];
 
 	struct bufferevent *bev; /* during the TLS handshake */
+	struct tcp_link *link;   /* bev's TLS state */
 	struct tcp_tls_verify verify;
 
 	int fail_err;
@@ -71,9 +71,7 @@ static void dial_free(struct tcp_dial *t)
 	if (t->fd >= 0)
 		evutil_closesocket(t->fd);
 	if (t->bev) {
-		SSL *ssl = bufferevent_openssl_get_ssl(t->bev);
-		if (ssl)
-			tcp_tls_client_ssl_detach(ssl);
+		tcp_tls_client_ssl_detach(tcp_link_ssl(t->link));
 		bufferevent_free(t->bev);
 	}
 	if (t->step)
@@ -115,14 +113,13 @@ __attribute__((format(printf, 3, 4))) static void fail_later(struct tcp_dial *t,
 	event_active(t->step, EV_TIMEOUT, 1);
 }
 
-static void finish_connected(struct tcp_dial *t, struct bufferevent *bev)
+/* ssl is NULL for a plain connection. */
+static void finish_connected(struct tcp_dial *t, struct bufferevent *bev, SSL *ssl)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(bev);
 	struct tcp_tls_peer peer = {.security = "plain"};
 	if (ssl) {
 		tcp_tls_client_ssl_detach(ssl);
 		tcp_tls_peer_describe(ssl, &peer);
-		tcp_link_opened(bev);
 	}
 	/* The address we connected to, not getpeername(): a server that refuses our
 	 * certificate after the handshake may already have reset the socket. */
@@ -163,11 +160,12 @@ static void tls_event(struct bufferevent *bev, short what, void *arg)
 	int sock_err = EVUTIL_SOCKET_ERROR();
 	struct tcp_dial *t = arg;
 	if (what & BEV_EVENT_CONNECTED) {
-		finish_connected(t, bev);
+		finish_connected(t, bev, tcp_link_ssl(t->link));
 		return;
 	}
 	char why[300], where[RESOLVED_TO_MAX];
-	int err = tcp_tls_failure(bev, &t->verify, sock_err, why, sizeof why);
+	int err = tcp_tls_failure(tcp_link_ssl(t->link), tcp_link_error(t->link), &t->verify,
+				  sock_err, why, sizeof why);
 	finish_failed(t, err, "TLS handshake with %s%s: %s", t->ep.address, resolved_to(t, where),
 		      why);
 }
@@ -185,7 +183,7 @@ static void start_session(struct tcp_dial *t)
 			finish_failed(t, -ENOMEM, "out of memory");
 			return;
 		}
-		finish_connected(t, bev);
+		finish_connected(t, bev, NULL);
 		return;
 	}
 	SSL *ssl = tcp_tls_client_ssl_new(t->ctx, &t->ep, &t->verify);
@@ -195,7 +193,7 @@ static void start_session(struct tcp_dial *t)
 		return;
 	}
 	/* On failure ssl is freed and fd closed. */
-	t->bev = tcp_link_new(p->base, fd, ssl, 0);
+	t->bev = tcp_link_new(p->base, fd, ssl, 0, &t->link);
 	if (!t->bev) {
 		finish_failed(t, -ENOMEM, "out of memory");
 		return;
