@@ -19,6 +19,9 @@
 /* Stop taking from the stream while this much waits for the socket. */
 #define SOCK_OUT_HIGH (256 * 1024)
 #define SOCK_OUT_LOW (64 * 1024)
+/* Per readv() beyond libevent's own. Larger reservations make evbuffer chains that malloc
+ * serves with mmap(): fresh pages and page faults on every chain. */
+#define SOCK_READ (64 * 1024)
 
 struct splice {
 	struct stream *st;
@@ -175,13 +178,13 @@ static const struct stream_cbs splice_stream_cbs = {
 	.on_writable = on_stream_writable,
 };
 
-/* Up to room bytes from fd into in, in reads of up to SOCK_OUT_HIGH, until the socket is
+/* Up to room bytes from fd into in, in reads of up to SOCK_READ, until the socket is
  * empty. Returns 0, or -errno for a socket error (EOF is left to libevent's next read:
  * it is sticky). */
 static int read_into(evutil_socket_t fd, struct evbuffer *in, size_t room)
 {
 	while (room > 0) {
-		size_t ask = room < SOCK_OUT_HIGH ? room : SOCK_OUT_HIGH;
+		size_t ask = room < SOCK_READ ? room : SOCK_READ;
 		struct evbuffer_iovec v[2];
 		int n = evbuffer_reserve_space(in, (ev_ssize_t)ask, v, 2);
 		if (n <= 0)
