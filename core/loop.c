@@ -35,8 +35,15 @@ int loop_init(void)
 
 void loop_fini(void)
 {
-	if (base)
+	if (base) {
+		/* A bufferevent with deferred callbacks that was freed while one of them was
+		 * queued (a TLS filter that encrypted a last frame in the final loop turn) keeps a
+		 * reference until that callback runs, and event_base_free() drops queued
+		 * callbacks without running them: one more non-blocking turn lets them run (their
+		 * callbacks are already cleared) so the bufferevents are finalized. */
+		event_base_loop(base, EVLOOP_NONBLOCK);
 		event_base_free(base);
+	}
 	base = NULL;
 }
 

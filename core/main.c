@@ -10,6 +10,9 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <getopt.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +177,17 @@ int main(int argc, char **argv)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+
+#ifdef M_TRIM_THRESHOLD
+	/* Bulk streams allocate and free evbuffer chains of tens of KiB at a high rate. glibc's
+	 * defaults give freed memory at the top of the heap (or a whole mmap()ed chunk) back to
+	 * the kernel at once and fault it in again moments later; on a VM the page faults and
+	 * TLB-shootdown IPIs of that churn cost more CPU than TLS itself (measured: a tunnel
+	 * stream at 0.3 Gbit/s and 10-18 CPU s/GiB, against 2.5 Gbit/s and 1.5 with this). Keep
+	 * up to 64 MiB of free heap, and serve chunks below 4 MiB from the heap. */
+	mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+#endif
 
 	/* Relative paths keep meaning what the user meant even if we change directory. */
 	char *abs_config = realpath(config_path, NULL);

@@ -3,13 +3,13 @@
  * event so that nothing reaches the host from inside dial() or from a resolver callback that
  * may run inside the call that started it. */
 #include "config.h"
+#include "tcp_link.h"
 #include "tcp_plugin.h"
 #include "tcp_sock.h"
 #include "tcp_tls.h"
 
 #include <errno.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/util.h>
@@ -52,6 +52,7 @@ struct tcp_dial {
 	char last_addr[TCP_ADDR_TEXT_MAX];
 
 	struct bufferevent *bev; /* during the TLS handshake */
+	struct tcp_link *link;   /* bev's TLS state */
 	struct tcp_tls_verify verify;
 
 	int fail_err;
@@ -70,9 +71,7 @@ static void dial_free(struct tcp_dial *t)
 	if (t->fd >= 0)
 		evutil_closesocket(t->fd);
 	if (t->bev) {
-		SSL *ssl = bufferevent_openssl_get_ssl(t->bev);
-		if (ssl)
-			tcp_tls_client_ssl_detach(ssl);
+		tcp_tls_client_ssl_detach(tcp_link_ssl(t->link));
 		bufferevent_free(t->bev);
 	}
 	if (t->step)
@@ -114,9 +113,9 @@ __attribute__((format(printf, 3, 4))) static void fail_later(struct tcp_dial *t,
 	event_active(t->step, EV_TIMEOUT, 1);
 }
 
-static void finish_connected(struct tcp_dial *t, struct bufferevent *bev)
+/* ssl is NULL for a plain connection. */
+static void finish_connected(struct tcp_dial *t, struct bufferevent *bev, SSL *ssl)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(bev);
 	struct tcp_tls_peer peer = {.security = "plain"};
 	if (ssl) {
 		tcp_tls_client_ssl_detach(ssl);
@@ -161,11 +160,12 @@ static void tls_event(struct bufferevent *bev, short what, void *arg)
 	int sock_err = EVUTIL_SOCKET_ERROR();
 	struct tcp_dial *t = arg;
 	if (what & BEV_EVENT_CONNECTED) {
-		finish_connected(t, bev);
+		finish_connected(t, bev, tcp_link_ssl(t->link));
 		return;
 	}
 	char why[300], where[RESOLVED_TO_MAX];
-	int err = tcp_tls_failure(bev, &t->verify, sock_err, why, sizeof why);
+	int err = tcp_tls_failure(tcp_link_ssl(t->link), tcp_link_error(t->link), &t->verify,
+				  sock_err, why, sizeof why);
 	finish_failed(t, err, "TLS handshake with %s%s: %s", t->ep.address, resolved_to(t, where),
 		      why);
 }
@@ -183,7 +183,7 @@ static void start_session(struct tcp_dial *t)
 			finish_failed(t, -ENOMEM, "out of memory");
 			return;
 		}
-		finish_connected(t, bev);
+		finish_connected(t, bev, NULL);
 		return;
 	}
 	SSL *ssl = tcp_tls_client_ssl_new(t->ctx, &t->ep, &t->verify);
@@ -192,11 +192,9 @@ static void start_session(struct tcp_dial *t)
 		finish_failed(t, -ENOMEM, "cannot set up TLS for %s", t->ep.server_name);
 		return;
 	}
-	/* On failure libevent has freed ssl but not closed fd. */
-	t->bev = bufferevent_openssl_socket_new(p->base, fd, ssl, BUFFEREVENT_SSL_CONNECTING,
-						BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	/* On failure ssl is freed and fd closed. */
+	t->bev = tcp_link_new(p->base, fd, ssl, 0, &t->link);
 	if (!t->bev) {
-		evutil_closesocket(fd);
 		finish_failed(t, -ENOMEM, "out of memory");
 		return;
 	}

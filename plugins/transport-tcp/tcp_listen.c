@@ -1,13 +1,13 @@
 /* The server side: bound listeners, TLS handshakes in progress, and the hand-over of each
  * finished connection to the core. */
 #include "config.h"
+#include "tcp_link.h"
 #include "tcp_plugin.h"
 #include "tcp_sock.h"
 #include "tcp_tls.h"
 
 #include <errno.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <netdb.h>
@@ -43,6 +43,7 @@ struct tcp_handshake {
 	struct tcp_listener *ls;
 	struct tcp_handshake *next, **pprev;
 	struct bufferevent *bev;
+	struct tcp_link *link; /* bev's TLS state */
 	struct event *timeout;
 	uint64_t conn_id;
 	char peer[TCP_ADDR_TEXT_MAX];
@@ -85,7 +86,7 @@ static void handshake_done(struct tcp_handshake *hs)
 {
 	struct tcp_listener *ls = hs->ls;
 	struct tcp_tls_peer peer;
-	tcp_tls_peer_describe(bufferevent_openssl_get_ssl(hs->bev), &peer);
+	tcp_tls_peer_describe(tcp_link_ssl(hs->link), &peer);
 	const char *identity = peer.verified && peer.identity[0] ? peer.identity : NULL;
 	if (ls->mtls && !identity) {
 		/* With client_ca the CN is the agent's identity; a verified certificate without a
@@ -115,7 +116,8 @@ static void handshake_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	char why[300];
-	tcp_tls_failure(bev, NULL, sock_err, why, sizeof why);
+	tcp_tls_failure(tcp_link_ssl(hs->link), tcp_link_error(hs->link), NULL, sock_err, why,
+			sizeof why);
 	TCP_LOG(hs->ls->p, PROXYD_LOG_WARN, hs->conn_id, "TLS handshake from %s on %s failed: %s",
 		hs->peer, hs->ls->address, why);
 	handshake_free(hs);
@@ -163,11 +165,8 @@ static void start_handshake(struct tcp_listener *ls, evutil_socket_t fd, uint64_
 	ls->handshakes = hs;
 	ls->n_handshakes++;
 
-	/* On failure libevent has freed ssl but not closed fd. */
-	hs->bev = bufferevent_openssl_socket_new(p->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-						 BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (!hs->bev)
-		evutil_closesocket(fd);
+	/* On failure ssl is freed and fd closed. */
+	hs->bev = tcp_link_new(p->base, fd, ssl, 1, &hs->link);
 	hs->timeout = evtimer_new(p->base, handshake_timeout, hs);
 	struct timeval tv = {TCP_HANDSHAKE_TIMEOUT_MS / 1000, 0};
 	if (!hs->bev || !hs->timeout || evtimer_add(hs->timeout, &tv) != 0) {

@@ -3,7 +3,6 @@
 #include "tcp_tls.h"
 
 #include <errno.h>
-#include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
@@ -29,8 +28,8 @@ void tcp_tls_fini(void)
 
 /* ---- the error queue ---- */
 
-/* libevent stores SSL_get_error()'s small code among the queued errors; those carry no
- * library and say nothing an operator can use. */
+/* Codes without a library (SSL_get_error()'s small numbers, which some callers queue) say
+ * nothing an operator can use. */
 static int meaningful(unsigned long e)
 {
 #ifdef ERR_SYSTEM_ERROR
@@ -40,18 +39,19 @@ static int meaningful(unsigned long e)
 	return ERR_GET_LIB(e) != 0;
 }
 
-/* The first useful error, with both queues (bev's saved copy and this thread's) emptied. */
-static unsigned long take_first_error(struct bufferevent *bev)
+/* The first useful error, with this thread's queue emptied. */
+static unsigned long take_first_error(void)
 {
 	unsigned long first = 0, e;
-	if (bev)
-		while ((e = bufferevent_get_openssl_error(bev)) != 0)
-			if (!first && meaningful(e))
-				first = e;
 	while ((e = ERR_get_error()) != 0)
 		if (!first && meaningful(e))
 			first = e;
 	return first;
+}
+
+unsigned long tcp_tls_take_error(void)
+{
+	return take_first_error();
 }
 
 static void error_text(unsigned long e, char *buf, size_t len)
@@ -116,18 +116,15 @@ static SSL_CTX *ctx_new(const SSL_METHOD *method, struct tcp_tls_error *err)
 	ERR_clear_error();
 	SSL_CTX *ctx = SSL_CTX_new(method);
 	if (!ctx)
-		return fail(err, NULL, take_first_error(NULL), "cannot create a TLS context");
+		return fail(err, NULL, take_first_error(), "cannot create a TLS context");
 	/* Both ends are proxyd; there is no older peer to be compatible with. */
 	if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1) {
 		SSL_CTX_free(ctx);
-		return fail(err, NULL, take_first_error(NULL), "this OpenSSL has no TLS 1.3");
+		return fail(err, NULL, take_first_error(), "this OpenSSL has no TLS 1.3");
 	}
 	/* A server holds thousands of mostly idle agent links; don't keep ~70 KiB of record
 	 * buffers per idle connection. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-	/* No SSL read-ahead: libevent's socket-based TLS bufferevent only asks SSL_pending()
-	 * whether more is buffered, which does not count read-ahead records, so data would sit
-	 * in OpenSSL until the next socket event (seen as stalled handshakes). */
 	SSL_CTX_set_default_passwd_cb(ctx, refuse_passphrase);
 	return ctx;
 }
@@ -138,7 +135,7 @@ static int load_cert_key(SSL_CTX *ctx, const struct tcp_endpoint *ep, struct tcp
 		return -1;
 	ERR_clear_error();
 	if (SSL_CTX_use_certificate_chain_file(ctx, ep->cert) != 1) {
-		fail(err, "cert", take_first_error(NULL),
+		fail(err, "cert", take_first_error(),
 		     "cert: cannot load a PEM certificate chain from %s", ep->cert);
 		return -1;
 	}
@@ -149,7 +146,7 @@ static int load_cert_key(SSL_CTX *ctx, const struct tcp_endpoint *ep, struct tcp
 	SSL_CTX_set_default_passwd_cb_userdata(ctx, NULL);
 	if (ok)
 		return 0;
-	unsigned long e = take_first_error(NULL);
+	unsigned long e = take_first_error();
 	if (asked)
 		fail(err, "key", 0,
 		     "key: %s is encrypted and proxyd cannot ask for a passphrase; use an "
@@ -171,7 +168,7 @@ static int load_ca(SSL_CTX *ctx, const char *path, const char *key, struct tcp_t
 		return -1;
 	ERR_clear_error();
 	if (SSL_CTX_load_verify_locations(ctx, path, NULL) != 1) {
-		fail(err, key, take_first_error(NULL), "%s: cannot load PEM CA certificates from %s",
+		fail(err, key, take_first_error(), "%s: cannot load PEM CA certificates from %s",
 		     key, path);
 		return -1;
 	}
@@ -196,7 +193,7 @@ SSL_CTX *tcp_tls_server_ctx_new(const struct tcp_endpoint *ep, struct tcp_tls_er
 		 * the one this server accepts. */
 		STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ep->client_ca);
 		if (!names) {
-			fail(err, "client_ca", take_first_error(NULL),
+			fail(err, "client_ca", take_first_error(),
 			     "client_ca: no CA certificate found in %s", ep->client_ca);
 			goto fail;
 		}
@@ -373,11 +370,12 @@ void tcp_tls_cert_validity(SSL_CTX *ctx, char *msg, size_t len)
 	snprintf(msg, len, "%s %s", what, when);
 }
 
-int tcp_tls_failure(struct bufferevent *bev, const struct tcp_tls_verify *v, int sock_err,
+int tcp_tls_failure(SSL *ssl, unsigned long e, const struct tcp_tls_verify *v, int sock_err,
 		    char *buf, size_t len)
 {
-	unsigned long e = take_first_error(bev);
-	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	unsigned long queued = take_first_error();
+	if (!e)
+		e = queued;
 	long vr = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
 
 	if (v && v->pin_mismatch) {

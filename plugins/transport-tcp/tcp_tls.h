@@ -9,8 +9,6 @@
 
 #include "tcp_config.h"
 
-struct bufferevent;
-
 /* A failure while building a context: which configuration key it is about, and why. */
 struct tcp_tls_error {
 	const char *key;
@@ -55,12 +53,17 @@ struct tcp_tls_peer {
 };
 void tcp_tls_peer_describe(SSL *ssl, struct tcp_tls_peer *out);
 
-/* One line on why the handshake on bev failed, for the operator. Drains the errors libevent
- * saved for bev and OpenSSL's own queue, so nothing leaks into the next connection's
- * report. v may be NULL (server side); sock_err is the socket error the event callback saw
- * (taken first thing, before anything can overwrite errno). Returns -EACCES when the peer's
- * certificate or key was refused, -EPROTO for other TLS failures, -errno for socket ones. */
-int tcp_tls_failure(struct bufferevent *bev, const struct tcp_tls_verify *v, int sock_err,
-		     char *buf, size_t len);
+/* The first useful error on this thread's OpenSSL queue, which is emptied: taken at the
+ * failure site, before another connection's work can clear it. 0 when none. */
+unsigned long tcp_tls_take_error(void);
+
+/* One line on why the handshake on ssl failed, for the operator. e is the error taken when
+ * it failed (tcp_link_error), or 0 to look at this thread's queue, which is drained either
+ * way so nothing leaks into the next connection's report. v may be NULL (server side);
+ * sock_err is the socket error the event callback saw (taken first thing, before anything
+ * can overwrite errno). Returns -EACCES when the peer's certificate or key was refused,
+ * -EPROTO for other TLS failures, -errno for socket ones. */
+int tcp_tls_failure(SSL *ssl, unsigned long e, const struct tcp_tls_verify *v, int sock_err,
+		    char *buf, size_t len);
 
 #endif
