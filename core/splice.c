@@ -24,6 +24,8 @@
 /* Per readv() beyond libevent's own. Larger reservations make evbuffer chains that malloc
  * serves with mmap(): fresh pages and page faults on every chain. */
 #define SOCK_READ (64 * 1024)
+/* What libevent 2.1's evbuffer_read() takes per call at most. */
+#define LIBEVENT_READ_MAX 4096
 
 struct splice {
 	struct stream *st;
@@ -267,7 +269,9 @@ static void on_sock_read(struct bufferevent *bev, void *arg)
 	enter(sp);
 	size_t have = evbuffer_get_length(bufferevent_get_input(bev));
 	size_t space = stream_send_space(sp->st);
-	int rc = space > have ? sock_read_more(sp, space - have) : 0;
+	/* Less than libevent's 4 KiB per read buffered: the socket is empty, and reading again
+	 * would cost a syscall per message that only says EAGAIN. */
+	int rc = have >= LIBEVENT_READ_MAX && space > have ? sock_read_more(sp, space - have) : 0;
 	sock_to_stream(sp);
 	if (rc < 0 && !sp->dead) {
 		log_msg(PROXYD_LOG_DEBUG, "splice", sp->conn_id, "socket error: %s",

@@ -44,6 +44,8 @@
 #include <stdlib.h>
 #include <sys/uio.h>
 
+/* What libevent 2.1's evbuffer_read() takes per call at most. */
+#define LIBEVENT_READ_MAX 4096
 /* Per readv() beyond libevent's own. Larger reservations make evbuffer chains that malloc
  * serves with mmap(): fresh pages and page faults for every chain (measured: slower). */
 #define LINK_READ (64 * 1024)
@@ -310,10 +312,16 @@ static void under_read(struct bufferevent *under, void *arg)
 {
 	struct tcp_link *l = arg;
 	struct evbuffer *in = bufferevent_get_input(under);
-	/* A bufferevent's input is frozen at the end except while libevent itself reads. */
-	evbuffer_unfreeze(in, 0);
-	int rc = read_socket(bufferevent_getfd(under), in);
-	evbuffer_freeze(in, 0);
+	/* libevent read min(what the socket held, 4 KiB): with less than that buffered the
+	 * socket is empty, and another read would only cost a syscall that says EAGAIN (once
+	 * per request on request/response traffic). A bufferevent's input is frozen at the end
+	 * except while libevent itself reads. */
+	int rc = 0;
+	if (evbuffer_get_length(in) >= LIBEVENT_READ_MAX) {
+		evbuffer_unfreeze(in, 0);
+		rc = read_socket(bufferevent_getfd(under), in);
+		evbuffer_freeze(in, 0);
+	}
 	filter_readcb(under, l->filter_arg);
 	if (rc < 0)
 		/* Our read took the error; libevent's next one would see a plain EOF. */
