@@ -20,6 +20,7 @@
 #include "server.h"
 #include "session.h"
 #include "sock_flush.h"
+#include "sock_read.h"
 #include "upstream.h"
 
 #include <errno.h>
@@ -49,6 +50,7 @@ enum hc_timer { T_NONE, T_IDLE, T_HEADER, T_RESPONSE };
 struct http_conn {
 	struct http_conn *next, *prev;
 	struct bufferevent *bev;
+	struct sock_reader *reader; /* plain connections */
 	uint64_t id;
 	char client[64];
 	char sni[256];
@@ -91,6 +93,18 @@ static int draining;
 
 static void pump(struct http_conn *hc);
 
+/* Reading from the client on or off: a plain socket through its sock_reader, a TLS one
+ * through OpenSSL's bufferevent. */
+static void client_reading(struct http_conn *hc, int on)
+{
+	if (hc->reader)
+		sock_reader_enable(hc->reader, on);
+	else if (on)
+		bufferevent_enable(hc->bev, EV_READ);
+	else
+		bufferevent_disable(hc->bev, EV_READ);
+}
+
 /* ---- timers ---- */
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -131,6 +145,7 @@ static void conn_free(struct http_conn *hc)
 	n_conns--;
 	evtimer_del(hc->timer);
 	event_free(hc->timer);
+	sock_reader_free(hc->reader);
 	if (hc->bev) {
 		if (hc->abort_client) {
 			/* A reset, so the user never takes a cut response for a whole one. */
@@ -161,7 +176,7 @@ static void abort_conn(struct http_conn *hc, const char *why)
 static void close_after_flush(struct http_conn *hc)
 {
 	hc->closing = 1;
-	bufferevent_disable(hc->bev, EV_READ);
+	client_reading(hc, 0);
 	bufferevent_setwatermark(hc->bev, EV_WRITE, 0, 0);
 	disarm(hc);
 }
@@ -224,6 +239,20 @@ static void client_read(struct bufferevent *bev, void *arg)
 static void client_write(struct bufferevent *bev, void *arg)
 {
 	pump(arg);
+}
+
+static void client_read_plain(void *arg, int status)
+{
+	struct http_conn *hc = arg;
+	if (status == 1) {
+		hc->client_eof = 1;
+	} else if (status < 0) {
+		log_msg(PROXYD_LOG_DEBUG, "http", hc->id, "%s: client connection lost: %s", hc->client,
+			strerror(-status));
+		hc->abort_client = 1;
+		hc->dead = 1;
+	}
+	pump(hc);
 }
 
 static void client_event(struct bufferevent *bev, short what, void *arg)
@@ -464,7 +493,7 @@ static void forward_request_body(struct http_conn *hc)
 		size_t space = upstream_send_space(hc->up);
 		if (space == 0) {
 			if (!hc->reading_paused) {
-				bufferevent_disable(hc->bev, EV_READ);
+				client_reading(hc, 0);
 				hc->reading_paused = 1;
 			}
 			return;
@@ -514,13 +543,13 @@ static void forward_request_body(struct http_conn *hc)
 	    (hc->req_done ? evbuffer_get_length(in) < http_edge_conf()->max_header_bytes
 			  : hc->up && upstream_send_space(hc->up) > 0)) {
 		hc->reading_paused = 0;
-		bufferevent_enable(hc->bev, EV_READ);
+		client_reading(hc, 1);
 	}
 	/* Bytes after a complete request (a pipelined next one) wait in the buffer; stop reading
 	 * before they pile up. */
 	if (hc->req_done && !hc->reading_paused &&
 	    evbuffer_get_length(in) >= http_edge_conf()->max_header_bytes) {
-		bufferevent_disable(hc->bev, EV_READ);
+		client_reading(hc, 0);
 		hc->reading_paused = 1;
 	}
 }
@@ -595,7 +624,7 @@ static int take_response_head(struct http_conn *hc)
 		log_msg(PROXYD_LOG_DEBUG, "http", hc->id, "%s %s -> 101: spliced", hc->client, hc->target);
 		if (hc->reading_paused) {
 			hc->reading_paused = 0;
-			bufferevent_enable(hc->bev, EV_READ);
+			client_reading(hc, 1);
 		}
 		return 1;
 	}
@@ -701,7 +730,7 @@ static void finish_exchange(struct http_conn *hc)
 	hc->state = HC_HEAD;
 	if (hc->reading_paused) {
 		hc->reading_paused = 0;
-		bufferevent_enable(hc->bev, EV_READ);
+		client_reading(hc, 1);
 	}
 }
 
@@ -756,11 +785,11 @@ static void tunnel_step(struct http_conn *hc)
 		if (n)
 			upstream_write_buffer(hc->up, in, n);
 		if (n < len && !hc->reading_paused) {
-			bufferevent_disable(hc->bev, EV_READ);
+			client_reading(hc, 0);
 			hc->reading_paused = 1;
 		} else if (n == len && hc->reading_paused && !hc->client_eof) {
 			hc->reading_paused = 0;
-			bufferevent_enable(hc->bev, EV_READ);
+			client_reading(hc, 1);
 		}
 	}
 	if (hc->dead)
@@ -877,11 +906,19 @@ void http_conn_start(struct bufferevent *bev, uint64_t conn_id, const char *clie
 		conns->prev = hc;
 	conns = hc;
 	n_conns++;
-	bufferevent_setcb(bev, client_read, client_write, client_event, hc);
+	bufferevent_setcb(bev, tls ? client_read : NULL, client_write, client_event, hc);
 	bufferevent_setwatermark(bev, EV_WRITE, CLIENT_OUT_LOW, 0);
 	bufferevent_set_max_single_read(bev, CLIENT_OUT_HIGH);
 	bufferevent_set_max_single_write(bev, CLIENT_OUT_HIGH);
-	bufferevent_enable(bev, tls ? EV_READ | EV_WRITE : EV_READ);
+	if (tls) {
+		bufferevent_enable(bev, EV_READ | EV_WRITE);
+	} else {
+		hc->reader = sock_reader_new(bev, client_read_plain, hc);
+		if (!hc->reader) {
+			hc->dead = 1;
+			hc->abort_client = 1;
+		}
+	}
 	pump(hc);
 }
 

@@ -40,6 +40,8 @@ struct stream {
 	uint32_t recv_avail;      /* bytes the peer may still send before our next update */
 	uint32_t consumed_unsent; /* consumed by the owner, not yet announced */
 	uint64_t last_update_ms;
+	uint64_t epoch_ms;        /* autotuning: when the current window's worth began */
+	uint32_t epoch_bytes;     /* ... and how much was consumed since */
 	struct open_header oh;
 	unsigned syn_pending : 1, fin_queued : 1, fin_sent : 1, fin_recv : 1, reset : 1,
 		released : 1, peer_opened : 1, counted_closed : 1, want_writable : 1, unlinked : 1;
@@ -142,6 +144,7 @@ static struct stream *stream_alloc(struct session *s, uint32_t id)
 	st->id = id;
 	st->send_window = s->lim.initial_window;
 	st->recv_window = s->lim.initial_window;
+	st->epoch_ms = loop_now_ms();
 	st->recv_avail = s->lim.initial_window;
 	st->last_update_ms = loop_now_ms();
 	struct stream **b = &s->buckets[id % STREAM_BUCKETS];
@@ -244,15 +247,21 @@ static void send_window_update(struct stream *st, int force)
 	uint32_t increment = st->consumed_unsent;
 	uint64_t now = loop_now_ms();
 	uint64_t rtt_ms = s->stats.rtt_us ? (s->stats.rtt_us + 999) / 1000 : 1;
-	/* Autotuning: if a whole window was used up within two round trips, the window and not
-	 * the reader limits this stream; double it (up to the cap). */
-	if (st->recv_window < s->lim.max_window && now - st->last_update_ms < 2 * rtt_ms + 2 &&
-	    st->consumed_unsent >= st->recv_window / 2) {
-		uint32_t extra = st->recv_window;
-		if (st->recv_window + extra > s->lim.max_window)
-			extra = s->lim.max_window - st->recv_window;
-		st->recv_window += extra;
-		increment += extra;
+	/* Autotuning: when a whole window's worth was consumed within two round trips, the
+	 * window and not the reader limits this stream; double it (up to the cap). Measured
+	 * over a window's worth, not per update: updates go out every quarter window, so a
+	 * per-update test would never see half a window consumed. */
+	st->epoch_bytes += st->consumed_unsent;
+	if (st->epoch_bytes >= st->recv_window) {
+		if (st->recv_window < s->lim.max_window && now - st->epoch_ms < 2 * rtt_ms + 2) {
+			uint32_t extra = st->recv_window;
+			if (st->recv_window + extra > s->lim.max_window)
+				extra = s->lim.max_window - st->recv_window;
+			st->recv_window += extra;
+			increment += extra;
+		}
+		st->epoch_ms = now;
+		st->epoch_bytes = 0;
 	}
 	st->last_update_ms = now;
 	uint8_t p[4] = {(uint8_t)(increment >> 24), (uint8_t)(increment >> 16),

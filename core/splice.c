@@ -5,6 +5,7 @@
 #include "log.h"
 #include "session.h"
 #include "sock_flush.h"
+#include "sock_read.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -21,15 +22,11 @@
 /* Stop taking from the stream while this much waits for the socket. */
 #define SOCK_OUT_HIGH (256 * 1024)
 #define SOCK_OUT_LOW (64 * 1024)
-/* Per readv() beyond libevent's own. Larger reservations make evbuffer chains that malloc
- * serves with mmap(): fresh pages and page faults on every chain. */
-#define SOCK_READ (64 * 1024)
-/* What libevent 2.1's evbuffer_read() takes per call at most. */
-#define LIBEVENT_READ_MAX 4096
 
 struct splice {
 	struct stream *st;
 	struct bufferevent *bev;
+	struct sock_reader *reader;
 	uint64_t conn_id;
 	unsigned sock_eof : 1,     /* the socket peer finished sending */
 		stream_fin_sent : 1, /* ... and we passed that on as FIN */
@@ -87,6 +84,7 @@ static void leave(struct splice *sp)
 		return;
 	if (sp->st)
 		stream_release(sp->st);
+	sock_reader_free(sp->reader);
 	if (sp->bev)
 		bufferevent_free(sp->bev);
 	free(sp);
@@ -123,7 +121,7 @@ static void sock_to_stream(struct splice *sp)
 		if (n < len) {
 			/* The window is full: stop reading until on_writable. */
 			if (!sp->reading_paused) {
-				bufferevent_disable(sp->bev, EV_READ);
+				sock_reader_enable(sp->reader, 0);
 				sp->reading_paused = 1;
 			}
 			return;
@@ -194,7 +192,7 @@ static void on_stream_writable(struct stream *st, void *arg)
 	enter(sp);
 	if (sp->reading_paused) {
 		sp->reading_paused = 0;
-		bufferevent_enable(sp->bev, EV_READ);
+		sock_reader_enable(sp->reader, 1);
 	}
 	sock_to_stream(sp);
 	if (!sp->dead)
@@ -209,73 +207,17 @@ static const struct stream_cbs splice_stream_cbs = {
 	.on_writable = on_stream_writable,
 };
 
-/* Up to room bytes from fd into in, in reads of up to SOCK_READ, until the socket is
- * empty. Returns 0, or -errno for a socket error (EOF is left to libevent's next read:
- * it is sticky). */
-static int read_into(evutil_socket_t fd, struct evbuffer *in, size_t room)
-{
-	while (room > 0) {
-		size_t ask = room < SOCK_READ ? room : SOCK_READ;
-		struct evbuffer_iovec v[2];
-		int n = evbuffer_reserve_space(in, (ev_ssize_t)ask, v, 2);
-		if (n <= 0)
-			return 0;
-		struct iovec iov[2];
-		size_t want = 0;
-		for (int i = 0; i < n; i++) {
-			size_t len = v[i].iov_len < ask - want ? v[i].iov_len : ask - want;
-			iov[i].iov_base = v[i].iov_base;
-			iov[i].iov_len = len;
-			want += len;
-		}
-		ssize_t r = readv(fd, iov, n);
-		if (r <= 0) {
-			int err = r < 0 ? errno : 0;
-			evbuffer_commit_space(in, v, 0);
-			if (r == 0 || err == EAGAIN || err == EWOULDBLOCK || err == EINTR)
-				return 0;
-			return -err;
-		}
-		size_t left = (size_t)r;
-		int used = 0;
-		for (; used < n && left; used++) {
-			v[used].iov_len = iov[used].iov_len < left ? iov[used].iov_len : left;
-			left -= v[used].iov_len;
-		}
-		evbuffer_commit_space(in, v, used);
-		room -= (size_t)r;
-		if ((size_t)r < want)
-			return 0; /* the socket is empty */
-	}
-	return 0;
-}
-
-/* libevent 2.1's evbuffer_read() reads at most 4 KiB per call, whatever max_single_read
- * says, so a bulk stream cost a loop turn and three or four syscalls per 4 KiB. After
- * libevent's read, take what else the socket holds, as much as the stream will accept. */
-static int sock_read_more(struct splice *sp, size_t room)
-{
-	struct evbuffer *in = bufferevent_get_input(sp->bev);
-	/* A bufferevent's input is frozen at the end except while libevent itself reads. */
-	evbuffer_unfreeze(in, 0);
-	int rc = read_into(bufferevent_getfd(sp->bev), in, room);
-	evbuffer_freeze(in, 0);
-	return rc;
-}
-
-static void on_sock_read(struct bufferevent *bev, void *arg)
+static void on_sock_read(void *arg, int status)
 {
 	struct splice *sp = arg;
 	enter(sp);
-	size_t have = evbuffer_get_length(bufferevent_get_input(bev));
-	size_t space = stream_send_space(sp->st);
-	/* Less than libevent's 4 KiB per read buffered: the socket is empty, and reading again
-	 * would cost a syscall per message that only says EAGAIN. */
-	int rc = have >= LIBEVENT_READ_MAX && space > have ? sock_read_more(sp, space - have) : 0;
+	if (status == 1)
+		sp->sock_eof = 1;
 	sock_to_stream(sp);
-	if (rc < 0 && !sp->dead) {
-		log_msg(PROXYD_LOG_DEBUG, "splice", sp->conn_id, "socket error: %s",
-			evutil_socket_error_to_string(-rc));
+	if (!sp->dead && status == 1)
+		maybe_done(sp);
+	if (status < 0 && !sp->dead) {
+		log_msg(PROXYD_LOG_DEBUG, "splice", sp->conn_id, "socket error: %s", strerror(-status));
 		stream_reset(sp->st, RST_CANCEL, "connection reset");
 		splice_finish(sp);
 	}
@@ -295,13 +237,9 @@ static void on_sock_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct splice *sp = arg;
 	enter(sp);
-	if (what & BEV_EVENT_EOF) {
-		sp->sock_eof = 1;
-		bufferevent_disable(bev, EV_READ);
-		sock_to_stream(sp);
-		if (!sp->dead)
-			maybe_done(sp);
-	} else if (what & BEV_EVENT_ERROR) {
+	/* Reads are the reader's (EOF and read errors come through on_sock_read); what is left
+	 * here are write errors. */
+	if (what & BEV_EVENT_ERROR) {
 		log_msg(PROXYD_LOG_DEBUG, "splice", sp->conn_id, "socket error: %s",
 			evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		stream_reset(sp->st, RST_CANCEL, "connection reset");
@@ -319,12 +257,15 @@ int splice_start(struct stream *st, struct bufferevent *bev, uint64_t conn_id)
 	sp->bev = bev;
 	sp->conn_id = conn_id;
 	stream_set_cbs(st, &splice_stream_cbs, sp);
-	bufferevent_setcb(bev, on_sock_read, on_sock_write, on_sock_event, sp);
+	bufferevent_setcb(bev, NULL, on_sock_write, on_sock_event, sp);
+	sp->reader = sock_reader_new(bev, on_sock_read, sp);
+	if (!sp->reader) {
+		free(sp);
+		return -1;
+	}
 	bufferevent_setwatermark(bev, EV_WRITE, SOCK_OUT_LOW, 0);
 	/* See session.c: libevent's 16 KiB per-call default makes bulk data syscall-bound. */
-	bufferevent_set_max_single_read(bev, SOCK_OUT_HIGH);
 	bufferevent_set_max_single_write(bev, SOCK_OUT_HIGH);
-	bufferevent_enable(bev, EV_READ);
 	/* Bytes, and even the FIN, may have arrived before the splice existed; so may the
 	 * socket's (a passthrough ClientHello is still unread in the kernel, but a caller may
 	 * have buffered some). */
