@@ -17,6 +17,7 @@
 #include "http_head.h"
 #include "plugins.h"
 #include "sni_match.h"
+#include "tls_certs.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -69,6 +70,24 @@ static void read_certs(struct conf_http_listener *l, const proxyd_cfg *tls, cons
 				  c->key ? c->key : key);
 		l->n_certs++;
 	}
+}
+
+/* Load the pairs as the listener will, so `proxyd -t` reports a key that does not belong to
+ * its certificate, or a file that is not PEM, instead of the start-up failing later. */
+static void check_certs_load(const struct conf_http_listener *l, const proxyd_cfg *tls,
+			     const char *where)
+{
+	struct tls_cert_files files[64];
+	int n = l->n_certs < 64 ? l->n_certs : 64;
+	for (int i = 0; i < n; i++) {
+		files[i].cert = l->certs[i].cert;
+		files[i].key = l->certs[i].key;
+	}
+	char err[512];
+	struct tls_certs *certs = tls_certs_new(files, n, err, sizeof err);
+	if (!certs)
+		cfg_error(tls, "%s.tls: %s", where, err);
+	tls_certs_free(certs);
 }
 
 static void read_passthrough(struct conf_http_listener *l, const proxyd_cfg *list, const char *where)
@@ -144,8 +163,12 @@ static void read_listeners(struct conf *c, struct conf_http *h)
 			continue;
 		}
 		const proxyd_cfg *tls = cfg_get_child(e, "tls");
-		if (tls)
+		if (tls) {
+			int errors_before = c->file.n_errors;
 			read_certs(l, tls, where);
+			if (c->file.n_errors == errors_before && l->n_certs)
+				check_certs_load(l, tls, where);
+		}
 		const proxyd_cfg *pt = cfg_get_child(e, "passthrough");
 		if (pt) {
 			if (!tls)

@@ -75,4 +75,11 @@ assert_eq "passthrough adds no X-Forwarded-For (the edge cannot see inside)" nul
 
 step "the plain listener still works"
 wait_http_route 5 "$HTTP_BASE/proxy/agent-1/hello" "hello from back-1"
+
+step "proxyd -t names a key that does not belong to its certificate"
+sed 's#key = "pki/a.example.com.key"#key = "pki/b.example.com.key"#' "$TMP/server.conf" >"$TMP/badkey.conf"
+grep -q 'b.example.com.key' "$TMP/badkey.conf" || fail "the test swaps a.example.com's key" "a changed config" "$(cat "$TMP/badkey.conf")"
+run_proxyd "$TMP/bk.out" "$TMP/bk.err" -t -c "$TMP/badkey.conf" $PLUGIN_DIRS
+assert_exit "proxyd -t with a mismatched key" 1 "$RC" "$TMP/bk.out" "$TMP/bk.err"
+assert_contains "the error names both files" "$TMP/bk.err" "b.example.com.key: does not belong to the certificate in"
 exit 0
