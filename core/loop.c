@@ -47,6 +47,13 @@ void loop_fini(void)
 	base = NULL;
 }
 
+uint64_t loop_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 uint64_t loop_now_ms(void)
 {
 	struct timespec ts;

@@ -22,5 +22,6 @@ void loop_watch_free(proxyd_watch *w);
 
 /* Monotonic milliseconds. */
 uint64_t loop_now_ms(void);
+uint64_t loop_now_us(void);
 
 #endif

@@ -40,7 +40,7 @@ struct stream {
 	uint32_t recv_avail;      /* bytes the peer may still send before our next update */
 	uint32_t consumed_unsent; /* consumed by the owner, not yet announced */
 	uint64_t last_update_ms;
-	uint64_t epoch_ms;        /* autotuning: when the current window's worth began */
+	uint64_t epoch_us;        /* autotuning: when the current window's worth began */
 	uint32_t epoch_bytes;     /* ... and how much was consumed since */
 	struct open_header oh;
 	unsigned syn_pending : 1, fin_queued : 1, fin_sent : 1, fin_recv : 1, reset : 1,
@@ -144,7 +144,7 @@ static struct stream *stream_alloc(struct session *s, uint32_t id)
 	st->id = id;
 	st->send_window = s->lim.initial_window;
 	st->recv_window = s->lim.initial_window;
-	st->epoch_ms = loop_now_ms();
+	st->epoch_us = loop_now_us();
 	st->recv_avail = s->lim.initial_window;
 	st->last_update_ms = loop_now_ms();
 	struct stream **b = &s->buckets[id % STREAM_BUCKETS];
@@ -246,21 +246,24 @@ static void send_window_update(struct stream *st, int force)
 		return;
 	uint32_t increment = st->consumed_unsent;
 	uint64_t now = loop_now_ms();
-	uint64_t rtt_ms = s->stats.rtt_us ? (s->stats.rtt_us + 999) / 1000 : 1;
 	/* Autotuning: when a whole window's worth was consumed within two round trips, the
-	 * window and not the reader limits this stream; double it (up to the cap). Measured
-	 * over a window's worth, not per update: updates go out every quarter window, so a
-	 * per-update test would never see half a window consumed. */
+	 * window and not the reader limits this stream; double it (up to the cap). So it
+	 * settles near twice the bandwidth-delay product, and a receiver never holds more than
+	 * the path needs. Measured over a window's worth, not per update (updates go out every
+	 * quarter window), and in microseconds: on a LAN or loopback a round trip is well under
+	 * a millisecond, and a millisecond-grained test would grow every window to the cap. */
+	uint64_t now_us = loop_now_us();
+	uint64_t rtt_us = s->stats.rtt_us ? s->stats.rtt_us : 1000;
 	st->epoch_bytes += st->consumed_unsent;
 	if (st->epoch_bytes >= st->recv_window) {
-		if (st->recv_window < s->lim.max_window && now - st->epoch_ms < 2 * rtt_ms + 2) {
+		if (st->recv_window < s->lim.max_window && now_us - st->epoch_us < 2 * rtt_us + 250) {
 			uint32_t extra = st->recv_window;
 			if (st->recv_window + extra > s->lim.max_window)
 				extra = s->lim.max_window - st->recv_window;
 			st->recv_window += extra;
 			increment += extra;
 		}
-		st->epoch_ms = now;
+		st->epoch_us = now_us;
 		st->epoch_bytes = 0;
 	}
 	st->last_update_ms = now;
