@@ -416,6 +416,16 @@ static void on_accept(void *owner, struct bufferevent *bev, const struct proxyd_
 		le->transport, ac->security);
 }
 
+int server_agent_online(const char *agent_id)
+{
+	if (!srv.running)
+		return 0;
+	for (struct agent_conn *c = srv.conns; c; c = c->next)
+		if (c->state == AC_READY && strcmp(c->id, agent_id) == 0 && !session_is_closed(c->s))
+			return 1;
+	return 0;
+}
+
 struct stream *server_open_stream(const char *agent_id, const char *service, uint8_t kind,
 				  const char *client, const char **why)
 {

@@ -17,6 +17,9 @@ int server_start_listeners(struct conf *c);
 void server_stop_listeners(void);
 int server_running(void);
 
+/* Has this agent a live, registered session here? */
+int server_agent_online(const char *agent_id);
+
 /* Open a stream to a registered agent's service (service "" = the agent's default). NULL
  * with *why set when the agent is offline or has no such service. */
 struct stream *server_open_stream(const char *agent_id, const char *service, uint8_t kind,

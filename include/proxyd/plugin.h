@@ -43,6 +43,9 @@
  *                   the request a router decides on; struct proxyd_route_result gains
  *                   host (Host rewrite), response_headers (e.g. Set-Cookie on MATCH) and
  *                   message (the body text of a REJECT), appended after add_headers.
+ *  2026-12-01  1.2  host->agent_online: whether an agent id has a live session on this
+ *                   server (router-subdomain reads "agent-1" as a whole id, not as agent
+ *                   "agent" port 1, when such an agent is connected).
  */
 #ifndef PROXYD_PLUGIN_H
 #define PROXYD_PLUGIN_H
@@ -57,7 +60,7 @@ extern "C" {
 
 #define PROXYD_PLUGIN_MAGIC 0x50525859u /* "PRXY" */
 #define PROXYD_ABI_MAJOR 1
-#define PROXYD_ABI_MINOR 1
+#define PROXYD_ABI_MINOR 2
 
 /* The name of the one exported symbol. */
 #define PROXYD_PLUGIN_SYMBOL "proxyd_plugin_descriptor"
@@ -188,6 +191,12 @@ struct proxyd_host {
 	 * repeated field (Cookie, Set-Cookie) is one entry per line. Returns 1 or 0. */
 	int (*req_header)(const proxyd_request *req, const char *name, unsigned nth,
 			  const char **value, size_t *len);
+
+	/* ---- ABI 1.2 ---- */
+	/* 1 when an agent with this id has a live, registered session on this server (0 in a
+	 * process without the server role). For routers that must tell an agent id from
+	 * something else the name could mean. */
+	int (*agent_online)(const char *agent_id);
 };
 
 #define PROXYD_HOST_HAS(host, member)                                                         \

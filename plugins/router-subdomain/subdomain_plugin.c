@@ -313,6 +313,15 @@ static int sd_route(void *route_state, const proxyd_request *req, struct proxyd_
 			     o->service[0] ? o->service : r->default_service);
 	size_t name_len;
 	unsigned port;
+	/* "agent-1" could be agent "agent", port 1: an agent connected under the whole label
+	 * wins (a host of ABI 1.2 or later can tell). */
+	char whole[64];
+	if (label_len < sizeof whole && PROXYD_HOST_HAS(host, agent_online)) {
+		memcpy(whole, label, label_len);
+		whole[label_len] = '\0';
+		if (host->agent_online(whole))
+			return match(out, label, label_len, r->default_service);
+	}
 	if (sd_split_port(label, label_len, &name_len, &port)) {
 		char service[8];
 		snprintf(service, sizeof service, "%u", port);

@@ -2,7 +2,8 @@
 # Keep-alive at the HTTP edge: one client connection carries requests for two agents, each
 # routed on its own (curl reuses the connection; each body names the right backend); the same
 # with raw requests in sequence and pipelined; backends see only their own agent's requests;
-# an idle keep-alive connection is closed after idle_timeout.
+# an idle keep-alive connection is closed after idle_timeout; a subdomain that is a connected
+# agent's whole id reaches it even when it looks like <name>-<port>.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/tunnel_lib.sh"
 HTTP_IDLE_TIMEOUT=3
@@ -24,6 +25,13 @@ U1=$HTTP_BASE/proxy/agent-1/hello
 U2=$HTTP_BASE/proxy/agent-2/hello
 wait_http_route 10 "$U1" "hello from back-1"
 wait_http_route 10 "$U2" "hello from back-2"
+
+step "subdomain: a connected agent named like <name>-<port> is reached by its whole id"
+out=$(curl -sS --max-time 10 -H "Host: agent-2.tunnel.test" "$HTTP_BASE/hello" 2>&1)
+assert_eq "agent-2.tunnel.test reaches agent-2 (not agent 'agent', service '2')" "hello from back-2" "$out"
+out=$(curl -sS --max-time 10 -H "Host: agent-9.tunnel.test" "$HTTP_BASE/hello" 2>&1)
+assert_eq "agent-9 is not connected: read as agent 'agent', service '9', which is offline" \
+	"502 Bad Gateway: agent agent/9: agent offline" "$out"
 
 step "curl: two agents on one connection"
 curl -sS -v --max-time 20 "$U1" "$U2" >"$TMP/curl.out" 2>"$TMP/curl.err" ||
