@@ -192,6 +192,7 @@ static void respond(struct http_conn *hc, int status, const char *message, const
 	log_msg(status >= 500 ? PROXYD_LOG_WARN : PROXYD_LOG_INFO, "http", hc->id, "%s %s -> %d %s",
 		hc->client, hc->target[0] ? hc->target : "-", status, message ? message : "");
 	http_error_response(bufferevent_get_output(hc->bev), status, message, extra, close);
+	http_edge_count_response(status);
 	hc->resp_started = 1;
 	if (close)
 		close_after_flush(hc);
@@ -614,6 +615,7 @@ static int take_response_head(struct http_conn *hc)
 	}
 	disarm(hc);
 	hc->status = head.status;
+	http_edge_count_response(head.status);
 	if (head.status == 101) {
 		struct http_fwd_response fr = {0};
 		http_forward_response_head(out, &head, &fr);

@@ -30,6 +30,8 @@ struct http_listener {
 };
 
 static struct http_listener *listeners;
+/* Responses since start, by class (1xx interim ones not counted): [0] 2xx ... [3] 5xx. */
+static uint64_t responses[4];
 static const struct conf_http *current;
 static int draining;
 static const struct conf_http defaults = {
@@ -171,12 +173,24 @@ void http_edge_drain_begin(void)
 	http_conn_drain_all();
 }
 
+void http_edge_count_response(int status)
+{
+	if (status >= 200 && status < 600)
+		responses[status / 100 - 2]++;
+}
+
+/* Connections and responses are the edge's, shared by its listeners. */
 void http_edge_status_listeners(struct evbuffer *out, int *first)
 {
 	for (struct http_listener *l = listeners; l; l = l->next) {
 		json_sep(out, first);
 		evbuffer_add_printf(out, "{\"kind\":\"%s\",\"address\":", l->tls ? "https" : "http");
 		json_str(out, l->address);
-		evbuffer_add_printf(out, ",\"connections\":%u}", http_conn_count());
+		evbuffer_add_printf(out,
+				    ",\"connections\":%u,\"responses\":{\"2xx\":%llu,\"3xx\":%llu,"
+				    "\"4xx\":%llu,\"5xx\":%llu}}",
+				    http_conn_count(), (unsigned long long)responses[0],
+				    (unsigned long long)responses[1], (unsigned long long)responses[2],
+				    (unsigned long long)responses[3]);
 	}
 }

@@ -19,4 +19,7 @@ int http_edge_draining(void);
 const struct conf_http *http_edge_conf(void);
 void http_edge_status_listeners(struct evbuffer *out, int *first);
 
+/* Counters for status: every response the edge sent (its own and the services'), by class. */
+void http_edge_count_response(int status);
+
 #endif

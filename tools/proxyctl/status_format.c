@@ -131,6 +131,18 @@ static void listener_row(const json_t *l, char cells[][CELL])
 		return;
 	}
 	fmt_str(cells[0], l, "kind");
+	const json_t *resp = json_object_get(l, "responses");
+	if (json_is_object(resp)) {
+		/* The HTTP edge: routed per request, so its counters instead of a target. */
+		char c[4][CELL], conns[CELL];
+		const char *cls[] = {"2xx", "3xx", "4xx", "5xx"};
+		for (int i = 0; i < 4; i++)
+			fmt_int(c[i], json_object_get(resp, cls[i]));
+		fmt_int(conns, json_object_get(l, "connections"));
+		snprintf(cells[2], CELL, "%.12s conn, 2xx %.12s 3xx %.12s 4xx %.12s 5xx %.12s", conns,
+			 c[0], c[1], c[2], c[3]);
+		return;
+	}
 	if (!json_is_string(agent))
 		snprintf(cells[2], CELL, "-");
 	else if (json_is_string(service))
