@@ -293,6 +293,12 @@ static int cb_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t id, uint64
 	if (!s)
 		return 0;
 	c->lost_closed += ngtcp2_conn_get_stream_loss_count(conn, id);
+	if (s->orphan) {
+		/* the owner let go at its reset; ngtcp2 has now too */
+		s->quic_closed = 1;
+		quic_stream_free(s);
+		return 0;
+	}
 	s->quic_closed = 1;
 	s->close_code = (flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET) ? code : 0;
 	quic_stream_sendq_remove(s);
@@ -825,7 +831,13 @@ static int conn_dispatch(struct quic_conn *c)
 			}
 			if (cb->stream_closed)
 				cb->stream_closed(s, s->close_code, ep->arg);
-			quic_stream_free(s);
+			if (!s->quic_closed && c->state <= QC_READY) {
+				s->orphan = 1; /* reset by the owner: see quic_stream_reset */
+				s->owned = 0;
+				s->user = NULL;
+			} else {
+				quic_stream_free(s);
+			}
 		}
 	}
 	if (!c->close_pending && c->ev_path) {

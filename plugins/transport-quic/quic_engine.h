@@ -215,7 +215,9 @@ ssize_t quic_stream_read(struct quic_stream *s, void *buf, size_t len);
 size_t quic_stream_readable_bytes(const struct quic_stream *s);
 /* 1 when the peer's FIN was read (every byte before it has been read). */
 int quic_stream_eof(const struct quic_stream *s);
-/* Aborts both directions: RESET_STREAM and STOP_SENDING with code. */
+/* Aborts both directions: RESET_STREAM and STOP_SENDING with code. The owner is done with
+ * the stream: unread input is dropped, and stream_closed (with this code) follows from the
+ * loop, with no other callbacks before it. */
 int quic_stream_reset(struct quic_stream *s, uint64_t code);
 
 /* ---- for tests ---- */

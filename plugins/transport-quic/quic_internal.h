@@ -118,7 +118,7 @@ struct quic_stream {
 	uint64_t reset_read_code, reset_write_code, close_code;
 	unsigned fin_wanted : 1, fin_sent : 1, tx_blocked : 1, tx_shut : 1, want_writable : 1,
 		in_sendq : 1, rx_fin : 1, rx_eof_read : 1, rx_reset : 1, quic_closed : 1,
-		local : 1, in_notify : 1, owned : 1;
+		local : 1, in_notify : 1, owned : 1, orphan : 1;
 	unsigned events; /* QS_EV_* waiting for delivery */
 	TAILQ_ENTRY(quic_stream) sendq;
 	TAILQ_ENTRY(quic_stream) notify;

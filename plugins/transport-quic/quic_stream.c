@@ -259,8 +259,12 @@ int quic_stream_reset(struct quic_stream *s, uint64_t code)
 		ngtcp2_conn_extend_max_offset(c->conn, unread);
 	}
 	s->rx_reset = 1;
-	if (s->quic_closed && !(s->events & QS_EV_CLOSED))
-		quic_stream_post(s, QS_EV_CLOSED);
-	quic_conn_schedule(c);
+	/* The owner is done with the stream: it hears stream_closed now, while the object
+	 * stays (orphaned) until ngtcp2 lets go of it, because ngtcp2 may still hold pointers
+	 * into its send buffer. Waiting for ngtcp2's own close instead could take forever: a
+	 * peer that never saw the stream (reset before any byte left) never answers
+	 * STOP_SENDING in 0.12. */
+	s->close_code = code;
+	quic_stream_post(s, QS_EV_CLOSED);
 	return 0;
 }

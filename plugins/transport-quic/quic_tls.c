@@ -177,7 +177,13 @@ void quic_tls_failure_reason(struct quic_conn *c, char *buf, size_t len)
 	unsigned n = 0;
 	if (c->alpn_error[0]) {
 		snprintf(buf, len, "TLS handshake refused: %s", c->alpn_error);
-	} else if (status) {
+	} else if (server && alert == GNUTLS_A_CERTIFICATE_REQUIRED &&
+		   !gnutls_certificate_get_peers(c->tls, &n)) {
+		/* checked before the status, which is meaningless without a certificate */
+		snprintf(buf, len,
+			 "TLS handshake refused: the client presented no certificate (mutual TLS "
+			 "is required)");
+	} else if (status && status != (unsigned)-1) {
 		gnutls_datum_t out = {0};
 		if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) ==
 		    0) {
@@ -188,11 +194,6 @@ void quic_tls_failure_reason(struct quic_conn *c, char *buf, size_t len)
 			snprintf(buf, len, "TLS handshake refused: the %s certificate is not valid",
 				 peer);
 		}
-	} else if (server && alert == GNUTLS_A_CERTIFICATE_REQUIRED &&
-		   !gnutls_certificate_get_peers(c->tls, &n)) {
-		snprintf(buf, len,
-			 "TLS handshake refused: the client presented no certificate (mutual TLS "
-			 "is required)");
 	} else if (alert == GNUTLS_A_NO_APPLICATION_PROTOCOL) {
 		snprintf(buf, len, "TLS handshake refused: no common ALPN (we want \"%s\")",
 			 c->ep->tls.alpn);
@@ -213,7 +214,8 @@ void quic_tls_alert_reason(int server, uint8_t alert, char *buf, size_t len)
 	case GNUTLS_A_UNSUPPORTED_CERTIFICATE:
 	case GNUTLS_A_CERTIFICATE_UNKNOWN:
 	case GNUTLS_A_UNKNOWN_CA:
-		why = "the peer does not accept our certificate (another CA?)";
+		why = "the peer does not accept our certificate (another CA, expired, or not "
+		      "for this use: the peer's log says which)";
 		break;
 	case GNUTLS_A_CERTIFICATE_EXPIRED:
 		why = "the peer says our certificate has expired";
