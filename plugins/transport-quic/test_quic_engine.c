@@ -215,6 +215,7 @@ struct xfer {
 	uint64_t seed, total, sent, recvd, hash_tx, hash_rx;
 	const char *prefix; /* sent first ("RST!", "SINK") */
 	int fin_sent, eof, closed, bad, resets;
+	int raw; /* benchmark: send a constant buffer, neither generated nor hashed */
 	uint64_t close_code, reset_code;
 };
 
@@ -231,6 +232,15 @@ static void xfer_pump(struct xfer *x)
 	while (x->s && !x->closed && x->sent < x->total) {
 		size_t n = x->total - x->sent < sizeof buf ? (size_t)(x->total - x->sent) : sizeof buf;
 		size_t plen = x->prefix ? strlen(x->prefix) : 0;
+		if (x->raw) {
+			static uint8_t zero[65536];
+			const uint8_t *src = x->sent == 0 ? (const uint8_t *)x->prefix : zero;
+			ssize_t w = quic_stream_write(x->s, src, x->sent == 0 ? plen : n);
+			if (w <= 0)
+				return;
+			x->sent += (uint64_t)w;
+			continue;
+		}
 		gen(x->seed, x->sent, buf, n);
 		if (x->sent < plen) /* the prefix replaces the first bytes */
 			memcpy(buf, x->prefix + x->sent, plen - x->sent < n ? plen - x->sent : n);
@@ -719,6 +729,7 @@ static void bench_cc(enum quic_cc cc, const char *name, uint64_t bytes)
 	struct xfer x;
 	memset(&x, 0, sizeof x);
 	x.prefix = "SINK";
+	x.raw = 1;
 	x.total = bytes;
 	x.seed = 1;
 	if (quic_stream_open(cl.conn, &x, &x.s) < 0)
