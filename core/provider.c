@@ -13,6 +13,7 @@
 #include <string.h>
 
 static struct proxyd_provider *running;
+static int in_drain_begin; /* the daemon asks whether the drain is done right after */
 
 static void set_str(char **dst, const char *src)
 {
@@ -45,7 +46,8 @@ void provider_host_stopped(proxyd_provider *p)
 		return;
 	p->stopping = 0;
 	p->started = 0;
-	daemon_drain_poke();
+	if (!in_drain_begin)
+		daemon_drain_poke();
 }
 
 void provider_handle_free(struct proxyd_provider *p)
@@ -92,12 +94,14 @@ int providers_running(void)
 
 void providers_drain_begin(void)
 {
+	in_drain_begin = 1;
 	for (struct proxyd_provider *p = running; p; p = p->next) {
 		if (!p->started || p->stopping)
 			continue;
 		p->stopping = 1;
 		p->plugin->ops.provider.stop(p->state); /* may call provider_stopped at once */
 	}
+	in_drain_begin = 0;
 }
 
 int providers_busy(void)
