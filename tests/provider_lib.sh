@@ -4,7 +4,8 @@
 #   write_provider_conf KEYS...    $TMP/provider.conf: admin socket in $TMP, one provider
 #                                  "web" with local = 127.0.0.1:$LOCAL_PORT, state file
 #                                  $TMP/web.url and KEYS (libconfig text) inside its group
-#   start_provider_proxyd          start proxyd -f on it (PROXYD_PID), log $TMP/proxyd.log
+#   start_provider_proxyd          start proxyd -f on it (PROXYD_PID), log $TMP/proxyd.log;
+#                                  with PATH=$PROVIDER_PATH when that is set
 #   start_bg LOG CMD...            a helper process, stopped on exit like proxyd (BG_PID)
 #   start_local_service            httpback.py on $LOCAL_PORT (the service to make public)
 #   start_sshd                     sshd on 127.0.0.1:$SSH_PORT that accepts $TMP/id_ed25519
@@ -31,8 +32,15 @@ provider = ( {
 EOF
 }
 
-start_provider_proxyd() {
-	start_proxyd "$TMP/proxyd.log" -f -c "$TMP/provider.conf" $PLUGIN_DIRS
+start_provider_proxyd() { # with PROVIDER_PATH set, proxyd runs with that PATH
+	if [ -n "${PROVIDER_PATH:-}" ]; then
+		run_bg env PATH="$PROVIDER_PATH" "$PROXYD" -f -c "$TMP/provider.conf" $PLUGIN_DIRS \
+			>"$TMP/proxyd.log" 2>&1 </dev/null &
+		PROXYD_PID=$!
+		STARTED_PIDS="$STARTED_PIDS $PROXYD_PID"
+	else
+		start_proxyd "$TMP/proxyd.log" -f -c "$TMP/provider.conf" $PLUGIN_DIRS
+	fi
 	wait_for_log 10 "$TMP/proxyd.log" "running (pid" "proxyd started"
 }
 

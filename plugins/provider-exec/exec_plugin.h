@@ -63,6 +63,7 @@ struct px_inst {
 	proxyd_timer *t_startup, *t_health, *t_restart;
 	unsigned attempt; /* consecutive failures, for the backoff */
 	unsigned fails;   /* consecutive failed health checks */
+	int healthy;      /* a check passed since the last launch (logged once) */
 	unsigned restarts;
 	int stop_reported;
 };

@@ -313,6 +313,7 @@ static void spawn(struct px_inst *p)
 	}
 	LOG(p, PROXYD_LOG_INFO, "%s: started %s%s (pid %d)", p->name, cmd, tokvar,
 	    (int)px_child_pid(p->child));
+	p->healthy = 0;
 	p->url[0] = '\0';
 	set_state(p, PX_STARTING);
 	if (p->fixed_url || !p->have_re) {
@@ -355,6 +356,9 @@ static void on_health(void *arg, int ok, const char *why)
 	if (ok) {
 		if (p->fails > 0)
 			LOG(p, PROXYD_LOG_INFO, "%s: health check passes again", p->name);
+		else if (!p->healthy)
+			LOG(p, PROXYD_LOG_INFO, "%s: health check passed", p->name);
+		p->healthy = 1;
 		p->fails = 0;
 		p->attempt = 0; /* it works: the next failure starts the backoff over */
 		return;
