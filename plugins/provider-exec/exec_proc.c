@@ -188,15 +188,31 @@ static void close_from(int lowest)
 		close(fd);
 }
 
-/* In the child, between fork and exec: only async-signal-safe calls. */
-static void child_exec(char *const argv[], char *const envp[], int out_w, int err_w, pid_t parent)
+/* The guard's reaction to proxyd's death (its PR_SET_PDEATHSIG): the whole process group,
+ * the guard included, goes at once. kill() is async-signal-safe. */
+static void on_parent_gone(int sig)
+{
+	kill(0, SIGKILL);
+}
+
+/* The forked child: a small guard that leads the process group, starts the program in it
+ * and stays as its parent. PR_SET_PDEATHSIG reaches only the direct child of proxyd, so the
+ * guard takes it and turns it into SIGKILL for the whole group: whatever the program forked
+ * dies with proxyd too. The guard ignores SIGTERM (a stop is for the program; the SIGKILL
+ * after the grace period takes the guard with it) and ends the way the program ended, so
+ * proxyd sees the program's exit status. Between fork and exec: async-signal-safe calls only
+ * (proxyd has one thread). */
+static void child_main(char *const argv[], char *const envp[], int out_w, int err_w, pid_t parent)
 {
 	setpgid(0, 0);
-	/* Die with proxyd, even when proxyd dies by SIGKILL; if it is already gone (the
-	 * parent changed before prctl took effect), leave at once. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(127);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_parent_gone;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGUSR1);
+	if (getppid() != parent) /* proxyd died before prctl took effect */
+		kill(0, SIGKILL);
 	/* proxyd ignores SIGPIPE; the program gets the default dispositions and mask. */
 	signal(SIGPIPE, SIG_DFL);
 	sigset_t none;
@@ -206,18 +222,41 @@ static void child_exec(char *const argv[], char *const envp[], int out_w, int er
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
 		_exit(127);
 	close_from(3);
-	execvpe(argv[0], argv, envp);
-	/* Goes to the stderr pipe, where the parent logs it. */
-	char msg[256];
-	const char *e = strerror(errno);
-	size_t n = 0;
-	const char *parts[] = {"cannot run ", argv[0], ": ", e, "\n"};
-	for (size_t i = 0; i < 5; i++)
-		for (const char *p = parts[i]; *p && n < sizeof msg; p++)
-			msg[n++] = *p;
-	ssize_t w = write(2, msg, n);
-	(void)w;
-	_exit(127);
+
+	pid_t prog = fork();
+	if (prog < 0)
+		_exit(127);
+	if (prog == 0) {
+		signal(SIGUSR1, SIG_DFL);
+		execvpe(argv[0], argv, envp);
+		/* Goes to the stderr pipe, where proxyd logs it. */
+		char msg[256];
+		const char *e = strerror(errno);
+		size_t n = 0;
+		const char *parts[] = {"cannot run ", argv[0], ": ", e, "\n"};
+		for (size_t i = 0; i < 5; i++)
+			for (const char *p = parts[i]; *p && n < sizeof msg; p++)
+				msg[n++] = *p;
+		ssize_t w = write(2, msg, n);
+		(void)w;
+		_exit(127);
+	}
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	for (;;) {
+		int st;
+		pid_t r = waitpid(prog, &st, 0);
+		if (r == prog) {
+			if (WIFSIGNALED(st)) {
+				signal(WTERMSIG(st), SIG_DFL);
+				kill(getpid(), WTERMSIG(st));
+			}
+			_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 127);
+		}
+		if (r < 0 && errno != EINTR)
+			_exit(127);
+	}
 }
 
 struct px_child *px_child_spawn(char *const argv[], char *const envp[],
@@ -244,7 +283,7 @@ struct px_child *px_child_spawn(char *const argv[], char *const envp[],
 		goto fail;
 	}
 	if (pid == 0)
-		child_exec(argv, envp, out_p[1], err_p[1], parent);
+		child_main(argv, envp, out_p[1], err_p[1], parent);
 	/* Also here, so a kill of the group right after fork cannot miss it. */
 	setpgid(pid, pid);
 	c->pid = pid;

@@ -1,8 +1,11 @@
-/* provider-exec: one child process on the event loop. Spawned with fork+exec in a process
- * group of its own (so a stop reaches whatever it forked) with PR_SET_PDEATHSIG=SIGKILL (so
- * it dies with proxyd even when proxyd is killed by SIGKILL), stdin from /dev/null, stdout and
- * stderr through non-blocking pipes read by host->watch_new and cut into lines, and every
- * other descriptor closed. Its end is noticed through a pidfd (Linux 5.3; readable when the
+/* provider-exec: one child process on the event loop. fork() makes a small guard (a copy of
+ * proxyd that never execs) in a process group of its own; the guard forks and execs the
+ * program in that group and waits for it. The guard holds PR_SET_PDEATHSIG and answers
+ * proxyd's death (even by SIGKILL) with SIGKILL to the whole group, so neither the program nor
+ * anything it forked outlives proxyd; stops are SIGTERM to the group, SIGKILL after the grace
+ * period. The guard ends as the program ended, so its exit status is the program's. stdin is
+ * /dev/null, stdout and stderr are non-blocking pipes read through host->watch_new and cut
+ * into lines, and every other descriptor is closed. Its end is noticed through a pidfd (Linux 5.3; readable when the
  * process exits) watched by the loop, or, without pidfds, by a 100 ms timer; either way with
  * waitpid(pid, WNOHANG) on that one pid, so proxyd never installs a SIGCHLD handler and
  * never reaps a child that is not its own. */
@@ -24,6 +27,7 @@ struct px_child_cbs {
 /* Spawn argv[0] (searched on PATH) with envp. Returns the child, or NULL with err set. */
 struct px_child *px_child_spawn(char *const argv[], char *const envp[],
 				const struct px_child_cbs *cbs, void *arg, char *err, size_t errlen);
+/* The guard's pid, which is also the process group id. */
 pid_t px_child_pid(const struct px_child *c);
 int px_child_running(const struct px_child *c);
 /* SIGTERM to the process group now, SIGKILL after grace_ms if it is still there. */
