@@ -22,24 +22,29 @@ static void read_entry(struct conf *c, const proxyd_cfg *e, int i, struct proxyd
 		return;
 	}
 	const char *name = NULL, *plugin = "exec";
+	int bad_name = 0;
 	int rc = cfg_get_string(e, "name", &name);
 	if (rc == -ENOENT) {
 		cfg_error(e, "provider[%d]: 'name' is required", i);
-		return;
-	}
-	if (rc < 0)
-		return;
-	if (!conf_valid_id(name)) {
+		bad_name = 1;
+	} else if (rc < 0) {
+		bad_name = 1;
+	} else if (!conf_valid_id(name)) {
 		cfg_error(cfg_get_child(e, "name"),
 			  "provider[%d]: name '%s': expected 1-64 of A-Z a-z 0-9 . _ -", i, name);
-		return;
-	}
-	for (struct proxyd_provider *p = c->providers; p; p = p->next)
-		if (strcmp(p->name, name) == 0) {
-			cfg_error(cfg_get_child(e, "name"), "provider[%d]: name '%s' is used twice", i,
-				  name);
-			return;
+		bad_name = 1;
+	} else {
+		for (int j = 0; j < i; j++) {
+			const char *other;
+			if (cfg_get_string(cfg_elem(c->provider, j), "name", &other) == 0 &&
+			    strcmp(other, name) == 0) {
+				cfg_error(cfg_get_child(e, "name"), "provider[%d]: name '%s' is used twice",
+					  i, name);
+				bad_name = 1;
+				break;
+			}
 		}
+	}
 	rc = cfg_get_string(e, "plugin", &plugin);
 	if (rc == -EINVAL)
 		return;
@@ -62,7 +67,7 @@ static void read_entry(struct conf *c, const proxyd_cfg *e, int i, struct proxyd
 	struct proxyd_provider *p = calloc(1, sizeof *p);
 	if (!p)
 		return;
-	snprintf(p->name, sizeof p->name, "%s", name);
+	snprintf(p->name, sizeof p->name, "%s", bad_name ? "" : name);
 	p->plugin = pl;
 	int errors = c->file.n_errors;
 	if (pl->ops.provider.provider_new(pl->state, e, p, &p->state) != 0) {
@@ -70,6 +75,10 @@ static void read_entry(struct conf *c, const proxyd_cfg *e, int i, struct proxyd
 			cfg_error(e, "provider[%d] '%s': the %s plugin refused the entry", i, name,
 				  plugin);
 		p->state = NULL;
+		provider_handle_free(p);
+		return;
+	}
+	if (bad_name) { /* made only so the plugin checks the rest of the entry */
 		provider_handle_free(p);
 		return;
 	}

@@ -67,21 +67,33 @@ size_t px_clean_line(const char *in, size_t n, const char *secret, char *out, si
 {
 	static const char redacted[] = "[redacted]";
 	size_t slen = secret ? strlen(secret) : 0;
-	size_t o = 0;
-	for (size_t i = 0; i < n && o + 1 < outlen;) {
-		if (slen > 0 && n - i >= slen && memcmp(in + i, secret, slen) == 0) {
-			for (size_t k = 0; k < sizeof redacted - 1 && o + 1 < outlen; k++)
-				out[o++] = redacted[k];
-			i += slen;
-			continue;
-		}
+	/* First the escapes and control bytes, then the secret: escape sequences inside a
+	 * secret must not hide it from the redaction and then vanish. */
+	char stack[PX_LINE_MAX + 1];
+	char *tmp = n <= PX_LINE_MAX ? stack : malloc(n + 1);
+	if (!tmp) {
+		out[0] = '\0';
+		return 0;
+	}
+	size_t t = 0;
+	for (size_t i = 0; i < n;) {
 		unsigned char ch = (unsigned char)in[i];
 		if (ch == 0x1b) {
 			i += escape_len(in + i, n - i);
 			continue;
 		}
-		out[o++] = (ch < 0x20 && ch != '\t') || ch == 0x7f ? '?' : (char)ch;
+		tmp[t++] = (ch < 0x20 && ch != '\t') || ch == 0x7f ? '?' : (char)ch;
 		i++;
+	}
+	size_t o = 0;
+	for (size_t i = 0; i < t && o + 1 < outlen;) {
+		if (slen > 0 && t - i >= slen && memcmp(tmp + i, secret, slen) == 0) {
+			for (size_t k = 0; k < sizeof redacted - 1 && o + 1 < outlen; k++)
+				out[o++] = redacted[k];
+			i += slen;
+			continue;
+		}
+		out[o++] = tmp[i++];
 	}
 	/* A secret cut by the end of the buffer must not leave its start behind. */
 	if (slen > 0 && o + 1 >= outlen) {
@@ -92,6 +104,8 @@ size_t px_clean_line(const char *in, size_t n, const char *secret, char *out, si
 			}
 	}
 	out[o] = '\0';
+	if (tmp != stack)
+		free(tmp);
 	return o;
 }
 
