@@ -8,6 +8,7 @@
 #include "server.h"
 #include "tcp_edge.h"
 #include "http_edge.h"
+#include "provider.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -34,6 +35,7 @@ static void status_json(struct evbuffer *out)
 	const char *role = server_running() && agent_running() ? "server+agent"
 			   : server_running()			 ? "server"
 			   : agent_running()			 ? "agent"
+			   : providers_running()		 ? "provider"
 								 : "none";
 	evbuffer_add_printf(out, "{\"version\":\"%s\",\"role\":\"%s\",\"pid\":%d,\"uptime_s\":%llu,",
 			    PACKAGE_VERSION, role, (int)getpid(),
@@ -51,6 +53,8 @@ static void status_json(struct evbuffer *out)
 		tcp_edge_status_listeners(out, &first);
 		http_edge_status_listeners(out, &first);
 	}
+	evbuffer_add_printf(out, "],\"providers\":[");
+	providers_status(out);
 	evbuffer_add_printf(out, "]}\n");
 }
 

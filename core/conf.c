@@ -2,6 +2,7 @@
 #include "config.h"
 #include "conf.h"
 #include "plugins.h"
+#include "provider.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -133,6 +134,7 @@ int conf_load(struct conf *c, const char *path, const char *const *extra_dirs, i
 	c->agent = cfg_get_child(root, "agent");
 	c->tcp = cfg_get_child(root, "tcp");
 	c->http = cfg_get_child(root, "http");
+	c->provider = cfg_get_child(root, "provider");
 	return c->file.n_errors;
 }
 
@@ -206,12 +208,14 @@ int conf_check(struct conf *c)
 	}
 	conf_roles_check(c);
 	conf_http_check(c);
+	conf_provider_check(c);
 	cfg_report_unknown(&c->file);
 	return c->file.n_errors;
 }
 
 void conf_fini(struct conf *c)
 {
+	conf_provider_fini(c);
 	conf_http_fini(c);
 	conf_roles_fini(c);
 	if (c->file.path)

@@ -114,11 +114,16 @@ struct conf {
 	const proxyd_cfg *agent;
 	const proxyd_cfg *tcp;
 	const proxyd_cfg *http;
+	const proxyd_cfg *provider;
 	/* Filled by conf_check. */
 	struct conf_server srv;
 	struct conf_agent agt;
 	struct conf_admin admin;
 	struct conf_http http_edge;
+	/* The provider instances (provider.h), made by conf_check; providers_start moves them
+	 * out, conf_fini frees those never started. */
+	struct proxyd_provider *providers;
+	int n_providers;
 };
 
 /* conf_roles.c: read the role keys (server auth, tcp edges, agent services, admin). */

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "loop.h"
 #include "plugins.h"
+#include "provider.h"
 #include "server.h"
 
 #include <stdarg.h>
@@ -86,6 +87,8 @@ static const struct proxyd_host table = {
 	.dial_failed = host_dial_failed,
 	.req_field = http_request_field,
 	.req_header = http_request_header,
+	.provider_report = provider_host_report,
+	.provider_stopped = provider_host_stopped,
 	.agent_online = server_agent_online,
 };
 

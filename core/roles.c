@@ -1,9 +1,11 @@
-/* Role orchestration: server (+ its TCP edges) and agent, the admin socket, drain, reload. */
+/* Role orchestration: server (+ its TCP edges), agent and providers, the admin socket, drain,
+ * reload. */
 #include "config.h"
 #include "roles.h"
 #include "admin.h"
 #include "agent.h"
 #include "log.h"
+#include "provider.h"
 #include "server.h"
 #include "http_edge.h"
 #include "tcp_edge.h"
@@ -19,23 +21,28 @@ static void drain_begin(void *arg)
 	tcp_edge_stop(); /* no new public connections while draining */
 	if (server_running())
 		http_edge_drain_begin();
+	providers_drain_begin(); /* SIGTERM to their programs; busy until they are gone */
 }
 
 static int drain_busy(void *arg)
 {
-	return (server_running() && server_busy()) || (agent_running() && agent_busy());
+	return (server_running() && server_busy()) || (agent_running() && agent_busy()) ||
+	       providers_busy();
 }
 
 static int roles_start(struct conf *c)
 {
-	if (!c->server && !c->agent)
-		log_warn("core", "the configuration has neither a 'server' nor an 'agent' section: nothing to do");
-	if ((c->server || c->agent) && admin_start(&c->admin) != 0)
+	int providers = c->n_providers > 0;
+	if (!c->server && !c->agent && !providers)
+		log_warn("core", "the configuration has no 'server', 'agent' or 'provider' section: nothing to do");
+	if ((c->server || c->agent || providers) && admin_start(&c->admin) != 0)
 		log_warn("core", "continuing without the admin socket (proxyctl status will not work)");
 	if (c->server && (server_start(c) != 0 || tcp_edge_start(c) != 0 || http_edge_start(c) != 0))
 		return -1;
 	if (c->agent && agent_start(c) != 0)
 		return -1;
+	if (providers)
+		providers_start(c);
 	drain.begin = drain_begin;
 	drain.busy = drain_busy;
 	daemon_drain_register(&drain);
@@ -59,7 +66,8 @@ static int roles_apply(struct conf *c)
 	}
 	if (c->agent)
 		agent_set_conf(c);
-	if (c->server || c->agent)
+	providers_apply(c);
+	if (c->server || c->agent || providers_running())
 		admin_start(&c->admin);
 	return 0;
 }
@@ -73,6 +81,7 @@ static void roles_stop(void)
 		server_stop();
 	if (agent_running())
 		agent_stop();
+	providers_stop();
 	admin_stop();
 }
 

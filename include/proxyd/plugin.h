@@ -43,9 +43,13 @@
  *                   the request a router decides on; struct proxyd_route_result gains
  *                   host (Host rewrite), response_headers (e.g. Set-Cookie on MATCH) and
  *                   message (the body text of a REJECT), appended after add_headers.
- *  2026-12-01  1.2  host->agent_online: whether an agent id has a live session on this
- *                   server (router-subdomain reads "agent-1" as a whole id, not as agent
- *                   "agent" port 1, when such an agent is connected).
+ *  2026-12-01  1.2  Providers report to the core: host->provider_report (state, public URL,
+ *                   pid, restarts, for `proxyctl status` and the other parts of proxyd) and
+ *                   host->provider_stopped (an asynchronous stop() has finished);
+ *                   struct proxyd_provider_status. host->agent_online: whether an agent
+ *                   id has a live session on this server (router-subdomain reads
+ *                   "agent-1" as a whole id, not as agent "agent" port 1, when such an
+ *                   agent is connected).
  */
 #ifndef PROXYD_PLUGIN_H
 #define PROXYD_PLUGIN_H
@@ -82,6 +86,7 @@ typedef struct proxyd_listener proxyd_listener; /* a server-side endpoint the co
 typedef struct proxyd_dial proxyd_dial;         /* one outgoing connection attempt */
 typedef struct proxyd_request proxyd_request;   /* a read-only HTTP request head (routers) */
 typedef struct proxyd_provider proxyd_provider; /* one configured provider instance */
+struct proxyd_provider_status;
 
 enum proxyd_plugin_kind {
 	PROXYD_KIND_TRANSPORT = 1,
@@ -193,6 +198,14 @@ struct proxyd_host {
 			  const char **value, size_t *len);
 
 	/* ---- ABI 1.2 ---- */
+	/* Providers tell the core what they are doing. */
+	/* The provider's state as it changed (st is copied; call it whenever a field changes).
+	 * The core shows it in `proxyctl status` and keeps the URL for the other parts of
+	 * proxyd. */
+	void (*provider_report)(proxyd_provider *p, const struct proxyd_provider_status *st);
+	/* A stop() has finished: every process the provider started is gone. Call it exactly
+	 * once per stop(), possibly from inside stop() itself. */
+	void (*provider_stopped)(proxyd_provider *p);
 	/* 1 when an agent with this id has a live, registered session on this server (0 in a
 	 * process without the server role). For routers that must tell an agent id from
 	 * something else the name could mean. */
@@ -295,16 +308,31 @@ struct proxyd_router_ops {
 	int (*route)(void *route_state, const proxyd_request *req, struct proxyd_route_result *out);
 };
 
+/* What a provider reports through host->provider_report (ABI 1.2). Strings are copied. */
+struct proxyd_provider_status {
+	uint32_t size;       /* sizeof(struct proxyd_provider_status) as the plugin compiled it */
+	const char *state;   /* "starting", "running", "restarting", "stopping", "stopped", "idle" */
+	const char *url;     /* the public URL, or NULL while there is none */
+	const char *program; /* what runs ("ssh", "cloudflared", ...), or NULL */
+	int pid;             /* the program's process id, 0 when none runs */
+	uint32_t restarts;   /* how many times the program was restarted */
+};
+
 /*
  * Provider ops. A provider makes a local service public by some external means.
  * REQUIRED: provider_new, provider_free, start, stop.
  */
 struct proxyd_provider_ops {
+	/* One instance per entry of the `provider` list; read the entry's keys (copy what you
+	 * keep: the entry goes away on reload); 0 or -errno. Runs for `proxyd -t` too, so it
+	 * must not start anything. p is the core's handle for host->provider_* calls. */
 	int (*provider_new)(void *plugin_state, const proxyd_cfg *entry, proxyd_provider *p,
 			    void **provider_state);
+	/* Free an instance; if anything it started still runs, end it before returning. */
 	void (*provider_free)(void *provider_state);
 	int (*start)(void *provider_state);
-	/* Begin stopping; the plugin finishes asynchronously. */
+	/* Begin stopping; the plugin finishes asynchronously and then calls
+	 * host->provider_stopped (ABI 1.2). */
 	void (*stop)(void *provider_state);
 };
 

@@ -152,6 +152,24 @@ static void listener_row(const json_t *l, char cells[][CELL])
 		snprintf(cells[2], CELL, "agent %s, its default service", json_string_value(agent));
 }
 
+static const char *const provider_head[] = {"PROVIDER", "PROGRAM", "STATE", "PID", "RESTARTS",
+					    "URL"};
+
+static void provider_row(const json_t *p, char cells[][CELL])
+{
+	const json_t *pid = json_object_get(p, "pid");
+
+	fmt_str(cells[0], p, "name");
+	fmt_str(cells[1], p, "program");
+	fmt_str(cells[2], p, "state");
+	if (json_is_integer(pid) && json_integer_value(pid) == 0)
+		snprintf(cells[3], CELL, "-");
+	else
+		fmt_int(cells[3], pid);
+	fmt_int(cells[4], json_object_get(p, "restarts"));
+	fmt_str(cells[5], p, "url");
+}
+
 static void print_table(FILE *out, const char *title, const json_t *list,
 			const char *const *head, int cols, row_fn row)
 {
@@ -209,4 +227,8 @@ void status_print_human(const json_t *root, FILE *out)
 		fprintf(out, "  (* the agent's default service)\n");
 	print_table(out, "listeners", json_object_get(root, "listeners"), listener_head, 3,
 		    listener_row);
+	/* A daemon older than providers sends no such key: say nothing rather than "?". */
+	const json_t *providers = json_object_get(root, "providers");
+	if (providers)
+		print_table(out, "providers", providers, provider_head, 6, provider_row);
 }
