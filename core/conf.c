@@ -138,6 +138,17 @@ int conf_load(struct conf *c, const char *path, const char *const *extra_dirs, i
 	return c->file.n_errors;
 }
 
+void conf_search_path(const struct conf *c, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < c->n_plugin_dirs && used < len; i++) {
+		int w = snprintf(buf + used, len - used, "%s%s", i ? ":" : "", c->plugin_dirs[i]);
+		if (w > 0)
+			used += (size_t)w;
+	}
+}
+
 /* One endpoint entry (server.listen[i] or agent.servers[i]): its transport must be loaded,
  * and the transport checks the rest of its keys. */
 static void check_endpoint(struct conf *c, const proxyd_cfg *e, const char *where, int role)
@@ -153,14 +164,8 @@ static void check_endpoint(struct conf *c, const proxyd_cfg *e, const char *wher
 		return;
 	struct proxyd_plugin *t = plugins_find(PROXYD_KIND_TRANSPORT, name);
 	if (!t) {
-		char dirs[1024] = "";
-		size_t used = 0;
-		for (int i = 0; i < c->n_plugin_dirs && used < sizeof dirs; i++) {
-			int w = snprintf(dirs + used, sizeof dirs - used, "%s%s", i ? ":" : "",
-					 c->plugin_dirs[i]);
-			if (w > 0)
-				used += (size_t)w;
-		}
+		char dirs[1024];
+		conf_search_path(c, dirs, sizeof dirs);
 		cfg_error(rc == 0 ? cfg_get_child(e, "transport") : e,
 			  "%s: transport '%s' is not available: no plugin transport-%s loaded from %s",
 			  where, name, name, dirs);

@@ -149,6 +149,9 @@ void conf_init_without_file(struct conf *c, const char *const *extra_dirs, int n
 int conf_check(struct conf *c);
 void conf_fini(struct conf *c);
 
+/* The plugin search path as "dir:dir:...", for messages about a plugin that is missing. */
+void conf_search_path(const struct conf *c, char *buf, size_t len);
+
 /* Print every error as "file:line: message" to stderr (for -t) or the log. */
 void conf_print_errors(const struct conf *c, int to_log);
 

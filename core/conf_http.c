@@ -266,9 +266,11 @@ static void read_routes(struct conf *c, struct conf_http *h)
 		read_basic_auth(r, e, i);
 		r->router = plugins_find(PROXYD_KIND_ROUTER, r->name);
 		if (!r->router) {
+			char dirs[1024];
+			conf_search_path(c, dirs, sizeof dirs);
 			cfg_error(cfg_get_child(e, "router"),
-				  "http.routes[%d]: router '%s' is not available: no plugin router-%s loaded (see proxyd -V)",
-				  i, r->name, r->name);
+				  "http.routes[%d]: router '%s' is not available: no plugin router-%s loaded from %s",
+				  i, r->name, r->name, dirs);
 			free(r->basic_auth);
 			r->basic_auth = NULL;
 			continue;

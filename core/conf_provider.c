@@ -50,14 +50,8 @@ static void read_entry(struct conf *c, const proxyd_cfg *e, int i, struct proxyd
 		return;
 	struct proxyd_plugin *pl = plugins_find(PROXYD_KIND_PROVIDER, plugin);
 	if (!pl) {
-		char dirs[1024] = "";
-		size_t used = 0;
-		for (int d = 0; d < c->n_plugin_dirs && used < sizeof dirs; d++) {
-			int w = snprintf(dirs + used, sizeof dirs - used, "%s%s", d ? ":" : "",
-					 c->plugin_dirs[d]);
-			if (w > 0)
-				used += (size_t)w;
-		}
+		char dirs[1024];
+		conf_search_path(c, dirs, sizeof dirs);
 		cfg_error(rc == 0 ? cfg_get_child(e, "plugin") : e,
 			  "provider[%d]: provider '%s' is not available: no plugin provider-%s loaded "
 			  "from %s",
