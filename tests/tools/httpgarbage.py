@@ -55,7 +55,10 @@ def main():
         s = socket.create_connection((host, port), timeout=5)
         try:
             s.sendall(req)
-            s.shutdown(socket.SHUT_WR)
+            try:
+                s.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass  # the edge already answered and closed (a refused head)
             got = b""
             while True:
                 d = s.recv(65536)
@@ -70,6 +73,10 @@ def main():
             else:
                 closed += 1
         except (ConnectionResetError, BrokenPipeError):
+            reset += 1
+        except OSError as e:
+            if e.errno != 107:  # ENOTCONN: reset before we read; anything else is a failure
+                raise
             reset += 1
         except socket.timeout:
             timed_out += 1
