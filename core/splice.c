@@ -73,6 +73,10 @@ static void flush_sock(struct splice *sp)
 		stream_to_sock(sp);
 		maybe_done(sp);
 	}
+	/* Rounds used up with bytes still queued: let the write event carry on, or they would
+	 * wait for an event that may never come (the stream may have nothing more to say). */
+	if (!sp->dead && evbuffer_get_length(out))
+		bufferevent_enable(sp->bev, EV_WRITE);
 }
 
 static void leave(struct splice *sp)
