@@ -10,35 +10,7 @@
 
 #include "router_host.h"
 
-struct fixture {
-	struct cfg_file f;
-	void *route;
-	struct rt_result res;
-};
-
-static struct fixture *setup(void **state, const char *conf)
-{
-	static struct fixture fx;
-	memset(&fx, 0, sizeof fx);
-	int rc = rt_new(&fx.f, conf, &fx.route);
-	if (rc != 0)
-		fail_msg("route_new: %d (%s)", rc, fx.f.n_errors ? fx.f.errors[0] : "no error");
-	*state = &fx;
-	return &fx;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *fx = *state;
-	if (fx) {
-		if (fx->route)
-			rt_ops()->route_free(fx->route);
-		cfg_file_fini(&fx->f);
-	}
-	return 0;
-}
-
-static int route(struct fixture *fx, const char *head)
+static int route(struct rt_fixture *fx, const char *head)
 {
 	return rt_route(fx->route, head, &fx->res);
 }
@@ -47,7 +19,7 @@ static int route(struct fixture *fx, const char *head)
 
 static void agent_and_rest(void **state)
 {
-	struct fixture *fx = setup(state, DEFAULTS);
+	struct rt_fixture *fx = rt_fixture_setup(state, DEFAULTS);
 	assert_int_equal(route(fx, "GET /proxy/a1/x?y=1 HTTP/1.1\nHost: h\n\n"), PROXYD_ROUTE_MATCH);
 	assert_string_equal(fx->res.agent, "a1");
 	assert_string_equal(fx->res.service, "");
@@ -77,7 +49,7 @@ static void agent_and_rest(void **state)
 
 static void agent_and_service(void **state)
 {
-	struct fixture *fx = setup(state, DEFAULTS);
+	struct rt_fixture *fx = rt_fixture_setup(state, DEFAULTS);
 	assert_int_equal(route(fx, "GET /proxy/agent-1:api/v1 HTTP/1.1\nHost: h\n\n"),
 			 PROXYD_ROUTE_MATCH);
 	assert_string_equal(fx->res.agent, "agent-1");
@@ -92,7 +64,7 @@ static void agent_and_service(void **state)
 
 static void redirect_to_trailing_slash(void **state)
 {
-	struct fixture *fx = setup(state, DEFAULTS);
+	struct rt_fixture *fx = rt_fixture_setup(state, DEFAULTS);
 	assert_int_equal(route(fx, "GET /proxy/a1 HTTP/1.1\nHost: h\n\n"), PROXYD_ROUTE_REJECT);
 	assert_int_equal(fx->res.out.status, 308);
 	assert_string_equal(fx->res.add_headers, "Location: /proxy/a1/\r\n");
@@ -110,7 +82,7 @@ static void redirect_to_trailing_slash(void **state)
 
 static void invalid_agents_are_400(void **state)
 {
-	struct fixture *fx = setup(state, DEFAULTS);
+	struct rt_fixture *fx = rt_fixture_setup(state, DEFAULTS);
 	static const char *const heads[] = {
 		"GET /proxy/ HTTP/1.1\nHost: h\n\n",
 		"GET /proxy//x HTTP/1.1\nHost: h\n\n",
@@ -137,7 +109,7 @@ static void invalid_agents_are_400(void **state)
 
 static void sticky_cookie(void **state)
 {
-	struct fixture *fx = setup(state, DEFAULTS);
+	struct rt_fixture *fx = rt_fixture_setup(state, DEFAULTS);
 	/* an absolute path the page asked for goes where the cookie says, path unchanged */
 	assert_int_equal(route(fx, "GET /_next/static/x.js HTTP/1.1\nHost: h\n"
 				   "Cookie: proxyd_agent=a1\n\n"),
@@ -187,7 +159,7 @@ static void sticky_cookie(void **state)
 
 static void cookie_off(void **state)
 {
-	struct fixture *fx = setup(state, "route = { router = \"path\"; cookie = \"\"; };");
+	struct rt_fixture *fx = rt_fixture_setup(state, "route = { router = \"path\"; cookie = \"\"; };");
 	assert_int_equal(route(fx, "GET /proxy/a1/x HTTP/1.1\nHost: h\n\n"), PROXYD_ROUTE_MATCH);
 	assert_string_equal(fx->res.response_headers, "");
 	assert_int_equal(route(fx, "GET /x HTTP/1.1\nHost: h\nCookie: proxyd_agent=a1\n\n"),
@@ -196,7 +168,7 @@ static void cookie_off(void **state)
 
 static void custom_keys(void **state)
 {
-	struct fixture *fx = setup(state, "route = {\n  router = \"path\";\n  prefix = \"/to/\";\n"
+	struct rt_fixture *fx = rt_fixture_setup(state, "route = {\n  router = \"path\";\n  prefix = \"/to/\";\n"
 					  "  cookie = \"sticky\";\n  default_service = \"web\";\n};");
 	assert_int_equal(route(fx, "GET /to/a1/x HTTP/1.1\nHost: h\n\n"), PROXYD_ROUTE_MATCH);
 	assert_string_equal(fx->res.agent, "a1");
@@ -217,7 +189,7 @@ static void custom_keys(void **state)
 
 static void root_prefix(void **state)
 {
-	struct fixture *fx = setup(state, "route = { router = \"path\"; prefix = \"/\"; };");
+	struct rt_fixture *fx = rt_fixture_setup(state, "route = { router = \"path\"; prefix = \"/\"; };");
 	assert_int_equal(route(fx, "GET /a1/index.html HTTP/1.1\nHost: h\n\n"), PROXYD_ROUTE_MATCH);
 	assert_string_equal(fx->res.agent, "a1");
 	assert_string_equal(fx->res.path, "/index.html");
@@ -227,7 +199,7 @@ static void root_prefix(void **state)
 
 static void default_agent(void **state)
 {
-	struct fixture *fx = setup(state, "route = { router = \"path\"; default_agent = \"home\"; "
+	struct rt_fixture *fx = rt_fixture_setup(state, "route = { router = \"path\"; default_agent = \"home\"; "
 					  "default_service = \"web\"; };");
 	assert_int_equal(route(fx, "GET /index.html?a=b HTTP/1.1\nHost: h\n\n"), PROXYD_ROUTE_MATCH);
 	assert_string_equal(fx->res.agent, "home");
@@ -245,7 +217,7 @@ static void default_agent(void **state)
 
 static void absolute_form(void **state)
 {
-	struct fixture *fx = setup(state, DEFAULTS);
+	struct rt_fixture *fx = rt_fixture_setup(state, DEFAULTS);
 	assert_int_equal(route(fx, "GET http://h:8080/proxy/a1/x?y=1 HTTP/1.1\nHost: h:8080\n\n"),
 			 PROXYD_ROUTE_MATCH);
 	assert_string_equal(fx->res.agent, "a1");
@@ -255,7 +227,7 @@ static void absolute_form(void **state)
 
 static void small_buffers(void **state)
 {
-	struct fixture *fx = setup(state, DEFAULTS);
+	struct rt_fixture *fx = rt_fixture_setup(state, DEFAULTS);
 	static struct rt_request req;
 	assert_int_equal(rt_request(&req, "GET /proxy/a1/0123456789?q=1 HTTP/1.1\nHost: h\n\n"), 0);
 	/* a rewritten path that does not fit: 414 */
@@ -284,7 +256,7 @@ static void small_buffers(void **state)
 /* route_new reads its own keys only: the core's three stay unread (the core reads them). */
 static void leaves_core_keys_alone(void **state)
 {
-	struct fixture *fx = setup(state, "route = { router = \"path\"; host_rewrite = \"x\"; "
+	struct rt_fixture *fx = rt_fixture_setup(state, "route = { router = \"path\"; host_rewrite = \"x\"; "
 					  "basic_auth = \"u:p\"; prefix = \"/p/\"; cookie = \"c\"; "
 					  "default_agent = \"a\"; default_service = \"s\"; };");
 	cfg_report_unknown(&fx->f);
@@ -338,18 +310,18 @@ static void config_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(agent_and_rest, teardown),
-		cmocka_unit_test_teardown(agent_and_service, teardown),
-		cmocka_unit_test_teardown(redirect_to_trailing_slash, teardown),
-		cmocka_unit_test_teardown(invalid_agents_are_400, teardown),
-		cmocka_unit_test_teardown(sticky_cookie, teardown),
-		cmocka_unit_test_teardown(cookie_off, teardown),
-		cmocka_unit_test_teardown(custom_keys, teardown),
-		cmocka_unit_test_teardown(root_prefix, teardown),
-		cmocka_unit_test_teardown(default_agent, teardown),
-		cmocka_unit_test_teardown(absolute_form, teardown),
-		cmocka_unit_test_teardown(small_buffers, teardown),
-		cmocka_unit_test_teardown(leaves_core_keys_alone, teardown),
+		cmocka_unit_test_teardown(agent_and_rest, rt_fixture_teardown),
+		cmocka_unit_test_teardown(agent_and_service, rt_fixture_teardown),
+		cmocka_unit_test_teardown(redirect_to_trailing_slash, rt_fixture_teardown),
+		cmocka_unit_test_teardown(invalid_agents_are_400, rt_fixture_teardown),
+		cmocka_unit_test_teardown(sticky_cookie, rt_fixture_teardown),
+		cmocka_unit_test_teardown(cookie_off, rt_fixture_teardown),
+		cmocka_unit_test_teardown(custom_keys, rt_fixture_teardown),
+		cmocka_unit_test_teardown(root_prefix, rt_fixture_teardown),
+		cmocka_unit_test_teardown(default_agent, rt_fixture_teardown),
+		cmocka_unit_test_teardown(absolute_form, rt_fixture_teardown),
+		cmocka_unit_test_teardown(small_buffers, rt_fixture_teardown),
+		cmocka_unit_test_teardown(leaves_core_keys_alone, rt_fixture_teardown),
 		cmocka_unit_test(config_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

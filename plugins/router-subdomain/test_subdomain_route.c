@@ -10,43 +10,14 @@
 
 #include "router_host.h"
 
-struct fixture {
-	struct cfg_file f;
-	void *route;
-	struct rt_result res;
-	char head[512];
-};
-
-static struct fixture *setup(void **state, const char *conf)
-{
-	static struct fixture fx;
-	memset(&fx, 0, sizeof fx);
-	int rc = rt_new(&fx.f, conf, &fx.route);
-	if (rc != 0)
-		fail_msg("route_new: %d (%s)", rc, fx.f.n_errors ? fx.f.errors[0] : "no error");
-	*state = &fx;
-	return &fx;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *fx = *state;
-	if (fx) {
-		if (fx->route)
-			rt_ops()->route_free(fx->route);
-		cfg_file_fini(&fx->f);
-	}
-	return 0;
-}
-
 /* GET / with the given Host field. */
-static int route(struct fixture *fx, const char *host)
+static int route(struct rt_fixture *fx, const char *host)
 {
 	snprintf(fx->head, sizeof fx->head, "GET /a/b?c=d HTTP/1.1\nHost: %s\n\n", host);
 	return rt_route(fx->route, fx->head, &fx->res);
 }
 
-static void expect_match(struct fixture *fx, const char *host, const char *agent,
+static void expect_match(struct rt_fixture *fx, const char *host, const char *agent,
 			 const char *service)
 {
 	int v = route(fx, host);
@@ -61,7 +32,7 @@ static void expect_match(struct fixture *fx, const char *host, const char *agent
 	assert_string_equal(fx->res.response_headers, "");
 }
 
-static void expect_reject(struct fixture *fx, const char *host, int status, const char *message)
+static void expect_reject(struct rt_fixture *fx, const char *host, int status, const char *message)
 {
 	int v = route(fx, host);
 	if (v != PROXYD_ROUTE_REJECT || fx->res.out.status != status)
@@ -71,7 +42,7 @@ static void expect_reject(struct fixture *fx, const char *host, int status, cons
 	assert_string_equal(fx->res.agent, "");
 }
 
-static void expect_next(struct fixture *fx, const char *host)
+static void expect_next(struct rt_fixture *fx, const char *host)
 {
 	int v = route(fx, host);
 	if (v != PROXYD_ROUTE_NEXT)
@@ -81,7 +52,7 @@ static void expect_next(struct fixture *fx, const char *host)
 
 static void names_and_ports(void **state)
 {
-	struct fixture *fx = setup(state, "route = { router = \"subdomain\"; "
+	struct rt_fixture *fx = rt_fixture_setup(state, "route = { router = \"subdomain\"; "
 					  "base_domain = \"example.com\"; };");
 	expect_match(fx, "app.example.com", "app", "");
 	expect_match(fx, "APP.Example.COM", "app", ""); /* the core lower-cases the host */
@@ -101,7 +72,7 @@ static void names_and_ports(void **state)
 
 static void rejects_and_next(void **state)
 {
-	struct fixture *fx = setup(state, "route = { router = \"subdomain\"; "
+	struct rt_fixture *fx = rt_fixture_setup(state, "route = { router = \"subdomain\"; "
 					  "base_domain = \"example.com\"; };");
 	expect_reject(fx, "a.b.example.com", 404, "no such name");
 	expect_reject(fx, "www.app.example.com", 404, "no such name");
@@ -124,7 +95,7 @@ static void rejects_and_next(void **state)
 
 static void several_bases_longest_wins(void **state)
 {
-	struct fixture *fx = setup(state, "route = { router = \"subdomain\";\n"
+	struct rt_fixture *fx = rt_fixture_setup(state, "route = { router = \"subdomain\";\n"
 					  "  base_domains = [ \"Example.com\", \".dev.example.com\", "
 					  "\"localhost.\" ];\n  default_service = \"web\"; };");
 	expect_match(fx, "app.example.com", "app", "web");
@@ -139,19 +110,19 @@ static void several_bases_longest_wins(void **state)
 
 static void base_domain_and_list_together(void **state)
 {
-	struct fixture *fx = setup(state, "route = { router = \"subdomain\"; base_domain = \"a.test\";"
+	struct rt_fixture *fx = rt_fixture_setup(state, "route = { router = \"subdomain\"; base_domain = \"a.test\";"
 					  " base_domains = [ \"b.test\" ]; };");
 	expect_match(fx, "x.a.test", "x", "");
 	expect_match(fx, "y.b.test", "y", "");
-	teardown(state);
+	rt_fixture_teardown(state);
 	/* a lone string for base_domains is a list of one */
-	fx = setup(state, "route = { router = \"subdomain\"; base_domains = \"c.test\"; };");
+	fx = rt_fixture_setup(state, "route = { router = \"subdomain\"; base_domains = \"c.test\"; };");
 	expect_match(fx, "z.c.test", "z", "");
 }
 
 static void overrides(void **state)
 {
-	struct fixture *fx = setup(
+	struct rt_fixture *fx = rt_fixture_setup(
 		state, "route = { router = \"subdomain\"; base_domain = \"example.com\";\n"
 		       "  default_service = \"main\";\n"
 		       "  overrides = ( { name = \"www\"; agent = \"agent-1\"; service = \"web\"; },\n"
@@ -176,7 +147,7 @@ static void overrides(void **state)
 
 static void small_buffers(void **state)
 {
-	struct fixture *fx = setup(state, "route = { router = \"subdomain\"; "
+	struct rt_fixture *fx = rt_fixture_setup(state, "route = { router = \"subdomain\"; "
 					  "base_domain = \"example.com\"; };");
 	static struct rt_request req;
 	assert_int_equal(rt_request(&req, "GET / HTTP/1.1\nHost: abcdefgh.example.com\n\n"), 0);
@@ -196,7 +167,7 @@ static void small_buffers(void **state)
 
 static void leaves_core_keys_alone(void **state)
 {
-	struct fixture *fx = setup(state, "route = { router = \"subdomain\"; host_rewrite = \"x\"; "
+	struct rt_fixture *fx = rt_fixture_setup(state, "route = { router = \"subdomain\"; host_rewrite = \"x\"; "
 					  "basic_auth = \"u:p\"; base_domain = \"a.test\"; "
 					  "base_domains = [\"b.test\"]; default_service = \"s\"; "
 					  "overrides = ( { name = \"n\"; agent = \"a\"; service = \"s\"; } ); };");
@@ -209,7 +180,7 @@ static void leaves_core_keys_alone(void **state)
 
 static void unknown_override_key_is_reported(void **state)
 {
-	struct fixture *fx = setup(state, "route = { base_domain = \"a.test\";\n"
+	struct rt_fixture *fx = rt_fixture_setup(state, "route = { base_domain = \"a.test\";\n"
 					  "  overrides = ( { name = \"n\"; agent = \"a\";\n"
 					  "                  servce = \"s\"; } ); };");
 	cfg_report_unknown(&fx->f);
@@ -285,14 +256,14 @@ static void config_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(names_and_ports, teardown),
-		cmocka_unit_test_teardown(rejects_and_next, teardown),
-		cmocka_unit_test_teardown(several_bases_longest_wins, teardown),
-		cmocka_unit_test_teardown(base_domain_and_list_together, teardown),
-		cmocka_unit_test_teardown(overrides, teardown),
-		cmocka_unit_test_teardown(small_buffers, teardown),
-		cmocka_unit_test_teardown(leaves_core_keys_alone, teardown),
-		cmocka_unit_test_teardown(unknown_override_key_is_reported, teardown),
+		cmocka_unit_test_teardown(names_and_ports, rt_fixture_teardown),
+		cmocka_unit_test_teardown(rejects_and_next, rt_fixture_teardown),
+		cmocka_unit_test_teardown(several_bases_longest_wins, rt_fixture_teardown),
+		cmocka_unit_test_teardown(base_domain_and_list_together, rt_fixture_teardown),
+		cmocka_unit_test_teardown(overrides, rt_fixture_teardown),
+		cmocka_unit_test_teardown(small_buffers, rt_fixture_teardown),
+		cmocka_unit_test_teardown(leaves_core_keys_alone, rt_fixture_teardown),
+		cmocka_unit_test_teardown(unknown_override_key_is_reported, rt_fixture_teardown),
 		cmocka_unit_test(config_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -148,3 +148,31 @@ int rt_route(void *route_state, const char *head_text, struct rt_result *res)
 	assert(rc == 0);
 	return rt_ops()->route(route_state, &req.req, &res->out);
 }
+
+/* cmocka's fail_msg is all a fixture needs of it; its header wants these first. */
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+struct rt_fixture *rt_fixture_setup(void **state, const char *conf)
+{
+	static struct rt_fixture fx;
+	memset(&fx, 0, sizeof fx);
+	int rc = rt_new(&fx.f, conf, &fx.route);
+	if (rc != 0)
+		fail_msg("route_new: %d (%s)", rc, fx.f.n_errors ? fx.f.errors[0] : "no error");
+	*state = &fx;
+	return &fx;
+}
+
+int rt_fixture_teardown(void **state)
+{
+	struct rt_fixture *fx = *state;
+	if (fx) {
+		if (fx->route)
+			rt_ops()->route_free(fx->route);
+		cfg_file_fini(&fx->f);
+	}
+	return 0;
+}

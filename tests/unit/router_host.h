@@ -47,4 +47,15 @@ void rt_result_init(struct rt_result *r);
 /* route() over a head; the result is in res (initialized here). */
 int rt_route(void *route_state, const char *head_text, struct rt_result *res);
 
+/* One route instance for a cmocka test: made from conf text (the test fails when route_new
+ * refuses it), kept in *state and freed by rt_fixture_teardown (a cmocka teardown). */
+struct rt_fixture {
+	struct cfg_file f;
+	void *route;
+	struct rt_result res;
+	char head[512];
+};
+struct rt_fixture *rt_fixture_setup(void **state, const char *conf);
+int rt_fixture_teardown(void **state);
+
 #endif
