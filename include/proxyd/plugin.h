@@ -50,6 +50,14 @@
  *                   id has a live session on this server (router-subdomain reads
  *                   "agent-1" as a whole id, not as agent "agent" port 1, when such an
  *                   agent is connected).
+ *  2026-12-01  1.3  Transports with native streams (QUIC): the transport owns the streams
+ *                   and their flow control, the core owns what travels on them. Opaque
+ *                   proxyd_conn and proxyd_stream; transport ops stream_open, stream_write,
+ *                   stream_shutdown, stream_reset, stream_resume_read, stream_release,
+ *                   conn_close and conn_stats appended; host->native_accepted,
+ *                   native_connected, stream_arrived, stream_data, stream_fin,
+ *                   stream_reset_in, stream_writable and conn_closed appended;
+ *                   struct proxyd_conn_stats. Byte-stream transports are unchanged.
  */
 #ifndef PROXYD_PLUGIN_H
 #define PROXYD_PLUGIN_H
@@ -64,7 +72,7 @@ extern "C" {
 
 #define PROXYD_PLUGIN_MAGIC 0x50525859u /* "PRXY" */
 #define PROXYD_ABI_MAJOR 1
-#define PROXYD_ABI_MINOR 2
+#define PROXYD_ABI_MINOR 3
 
 /* The name of the one exported symbol. */
 #define PROXYD_PLUGIN_SYMBOL "proxyd_plugin_descriptor"
@@ -87,6 +95,9 @@ typedef struct proxyd_dial proxyd_dial;         /* one outgoing connection attem
 typedef struct proxyd_request proxyd_request;   /* a read-only HTTP request head (routers) */
 typedef struct proxyd_provider proxyd_provider; /* one configured provider instance */
 struct proxyd_provider_status;
+typedef struct proxyd_conn proxyd_conn;         /* a native-stream connection (ABI 1.3) */
+typedef struct proxyd_stream proxyd_stream;     /* one stream of such a connection */
+struct proxyd_conn_stats;
 
 enum proxyd_plugin_kind {
 	PROXYD_KIND_TRANSPORT = 1,
@@ -210,6 +221,45 @@ struct proxyd_host {
 	 * process without the server role). For routers that must tell an agent id from
 	 * something else the name could mean. */
 	int (*agent_online)(const char *agent_id);
+
+	/* ---- ABI 1.3: transports with native streams (QUIC) ----
+	 * Instead of one byte stream that the core multiplexes, such a transport hands over a
+	 * connection whose streams it carries itself, with their own flow control. The core
+	 * writes the same stream-open header as the first bytes of every stream it opens, and
+	 * the dialer's first stream is the control stream (doc/NATIVE-STREAMS.md); a transport
+	 * only moves bytes. conn_state and stream_state are the transport's; proxyd_conn and
+	 * proxyd_stream are the core's. Rules:
+	 *  - Every call below is made from the loop, never from inside one of the transport
+	 *    ops (the core calls ops from inside these calls: write, resume, reset...).
+	 *  - After conn_closed, or after the core's conn_close op, neither side calls the other
+	 *    about that connection or its streams again.
+	 *  - After the core's stream_release op, the transport calls nothing for that stream. */
+	/* A server-side connection whose handshake is complete (peer identity verified). The
+	 * core returns its handle, or NULL when it refuses the connection: the transport then
+	 * closes it and forgets it. */
+	proxyd_conn *(*native_accepted)(proxyd_listener *l, void *conn_state,
+					const struct proxyd_peer_info *info);
+	/* The dial finished (a client reports it once the handshake is confirmed, i.e. the
+	 * server accepted its certificate). NULL: refused, as above. After this call the
+	 * plugin forgets d, as after dial_connected. */
+	proxyd_conn *(*native_connected)(proxyd_dial *d, void *conn_state,
+					 const struct proxyd_peer_info *info);
+	/* The peer opened a stream. The core returns its handle, or NULL to refuse it (the
+	 * transport then resets the stream and forgets it). */
+	proxyd_stream *(*stream_arrived)(proxyd_conn *c, void *stream_state);
+	/* Bytes of the stream, in order. The core copies them all and returns how many more it
+	 * wants now: 0 means stop offering until the stream_resume_read op. Reading only what
+	 * the core takes is what makes a slow reader stall only its own stream. */
+	size_t (*stream_data)(proxyd_stream *st, const void *data, size_t len);
+	/* The peer finished sending (after all its bytes were delivered). */
+	void (*stream_fin)(proxyd_stream *st);
+	/* The peer aborted the stream (RESET_STREAM or STOP_SENDING) with its code. */
+	void (*stream_reset_in)(proxyd_stream *st, uint32_t code);
+	/* There is room again after a short stream_write op. */
+	void (*stream_writable)(proxyd_stream *st);
+	/* The connection is gone (peer close, idle timeout, error); reason is for the log.
+	 * The core resets its streams itself. */
+	void (*conn_closed)(proxyd_conn *c, uint32_t code, const char *reason);
 };
 
 #define PROXYD_HOST_HAS(host, member)                                                         \
@@ -240,6 +290,44 @@ struct proxyd_transport_ops {
 		    void **dial_state);
 	/* Abandon a dial in progress; no host callback follows. */
 	void (*dial_cancel)(void *dial_state);
+
+	/* ---- ABI 1.3: native streams (see the host functions of 1.3). A transport that hands
+	 * over connections with host->native_accepted / native_connected sets all of these;
+	 * a byte-stream transport leaves them NULL. The loader refuses a table with some but
+	 * not all of them. ---- */
+	/* Open a bidirectional stream; 0, -EAGAIN (the peer's stream limit: try later) or
+	 * -errno. */
+	int (*stream_open)(void *conn_state, proxyd_stream *st, void **stream_state);
+	/* Take up to len bytes (flow control and a bounded send buffer decide how many) and
+	 * return how many were taken; when fewer than len, host->stream_writable follows once
+	 * there is room. Returns 0 for a stream whose sending side is gone. */
+	size_t (*stream_write)(void *stream_state, const void *data, size_t len);
+	/* FIN after the bytes taken so far. */
+	void (*stream_shutdown)(void *stream_state);
+	/* Abort both ways with an application code (RESET_STREAM and STOP_SENDING). */
+	void (*stream_reset)(void *stream_state, uint32_t code);
+	/* host->stream_data returned 0 earlier and the core has room again: offer more (from
+	 * the loop, not from inside this call). */
+	void (*stream_resume_read)(void *stream_state);
+	/* The core is done with the stream. If the transport still has bytes to send (a FIN
+	 * was asked for), they leave; bytes still arriving are read and dropped. The
+	 * transport frees its state whenever the protocol is done with the stream. */
+	void (*stream_release)(void *stream_state);
+	/* Close the connection (a clean close with an application code and reason; streams
+	 * end with it). No host call about it follows. */
+	void (*conn_close)(void *conn_state, uint32_t code, const char *reason);
+	/* Fill *out (out->size is the core's size; fill only what fits); 0 or -errno. */
+	int (*conn_stats)(void *conn_state, struct proxyd_conn_stats *out);
+};
+
+/* What a native-stream transport says about one connection (ABI 1.3), for status. */
+struct proxyd_conn_stats {
+	uint32_t size;          /* the core's sizeof(struct proxyd_conn_stats) */
+	uint64_t rtt_us;        /* smoothed round-trip time, 0 when unknown */
+	uint64_t bytes_sent;    /* on the wire, with the transport's overhead */
+	uint64_t bytes_received;
+	uint64_t packets_lost;  /* 0 where the transport does not count them */
+	char path[96];          /* e.g. "udp 10.0.0.2:4433 <- 10.0.0.9:51234" */
 };
 
 /* Parts of a request, for host->req_field. */
