@@ -348,6 +348,7 @@ static void on_control(struct session *s, void *owner, struct evbuffer *in)
 		case CTL_GOAWAY:
 			log_msg(PROXYD_LOG_INFO, "agent", ag.conn_id, "server %s is going away: %s",
 				ag.server_address, m.reason);
+			session_peer_goaway(ag.s);
 			break;
 		default:
 			break;

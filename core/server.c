@@ -320,6 +320,7 @@ static void on_control(struct session *s, void *owner, struct evbuffer *in)
 		case CTL_GOAWAY:
 			log_msg(PROXYD_LOG_INFO, "server", ac->conn_id, "agent %s is going away: %s", ac->id,
 				m.reason);
+			session_peer_goaway(ac->s);
 			break;
 		case CTL_ERROR:
 			log_msg(PROXYD_LOG_WARN, "server", ac->conn_id, "agent %s reports error %u: %s",

@@ -449,6 +449,11 @@ void session_goaway(struct session *s, uint32_t code, const char *reason)
 	write_frame(s, FRAME_GOAWAY, 0, 0, p, n);
 }
 
+void session_peer_goaway(struct session *s)
+{
+	s->peer_goaway = 1;
+}
+
 /* ---- input ---- */
 
 static void on_ping(struct session *s, const struct frame_header *h, const uint8_t *p)

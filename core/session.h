@@ -86,6 +86,9 @@ void session_close(struct session *s, const char *reason);
 void session_free(struct session *s);
 /* Send GOAWAY: the peer must open no new streams; ours keep working. */
 void session_goaway(struct session *s, uint32_t code, const char *reason);
+/* The peer said (in the control protocol) that it goes away: open no new streams to it. The
+ * multiplexer learns it from the GOAWAY frame too; a native transport has no such frame. */
+void session_peer_goaway(struct session *s);
 /* Queue control-stream bytes. */
 int session_control_send(struct session *s, const void *data, size_t len);
 /* Measure RTT now (PING); the result comes through on_rtt. */
