@@ -22,7 +22,11 @@ static char err[256];
 
 static int setup(void **state)
 {
-	ops = (struct proxyd_transport_ops){ok_check, ok_listen, ok_unlisten, ok_dial, ok_cancel};
+	ops = (struct proxyd_transport_ops){.check = ok_check,
+					   .listen = ok_listen,
+					   .unlisten = ok_unlisten,
+					   .dial = ok_dial,
+					   .dial_cancel = ok_cancel};
 	d = (struct proxyd_plugin_descriptor){
 		PROXYD_PLUGIN_MAGIC, PROXYD_ABI_MAJOR, PROXYD_ABI_MINOR, sizeof d, PROXYD_KIND_TRANSPORT,
 		"t", "1", ok_init, ok_fini, &ops, sizeof ops};
