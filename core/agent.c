@@ -348,6 +348,7 @@ static void on_control(struct session *s, void *owner, struct evbuffer *in)
 		case CTL_GOAWAY:
 			log_msg(PROXYD_LOG_INFO, "agent", ag.conn_id, "server %s is going away: %s",
 				ag.server_address, m.reason);
+			session_peer_goaway(ag.s);
 			break;
 		default:
 			break;
@@ -384,18 +385,20 @@ static const struct session_cbs agent_session_cbs = {
 
 /* ---- dialing ---- */
 
-static void dial_connected(void *owner, struct bufferevent *bev, const struct proxyd_peer_info *info)
+static struct session *dial_connected(void *owner, const struct session_link *link,
+				      const struct proxyd_peer_info *info)
 {
 	snprintf(ag.security, sizeof ag.security, "%s", info->security ? info->security : "?");
-	ag.s = session_new(bev, 1, ag.conn_id, NULL, &agent_session_cbs, NULL);
+	ag.s = session_new(link, 1, ag.conn_id, NULL, &agent_session_cbs, NULL);
 	if (!ag.s) {
-		bufferevent_free(bev);
+		session_link_discard(link);
 		schedule_reconnect("out of memory");
-		return;
+		return NULL;
 	}
 	log_msg(PROXYD_LOG_DEBUG, "agent", ag.conn_id, "connected to %s (%s)", ag.server_address,
 		ag.security);
 	send_hello();
+	return ag.s;
 }
 
 static void dial_failed(void *owner, int err, const char *reason)

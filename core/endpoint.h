@@ -6,12 +6,16 @@
 
 #include "proxyd/plugin.h"
 
-struct bufferevent;
+struct session;
+struct session_link;
 
 struct proxyd_listener {
 	struct proxyd_plugin *transport;
 	void *transport_state; /* from ops.listen */
-	void (*on_accept)(void *owner, struct bufferevent *bev, const struct proxyd_peer_info *info);
+	/* A finished connection; returns the session made for it, or NULL after discarding
+	 * the link (session_link_discard). */
+	struct session *(*on_accept)(void *owner, const struct session_link *link,
+				     const struct proxyd_peer_info *info);
 	void *owner;
 };
 
@@ -19,8 +23,8 @@ struct proxyd_dial {
 	struct proxyd_plugin *transport;
 	void *transport_state; /* from ops.dial; NULL once finished */
 	int finished;
-	void (*on_connected)(void *owner, struct bufferevent *bev,
-			     const struct proxyd_peer_info *info);
+	struct session *(*on_connected)(void *owner, const struct session_link *link,
+					const struct proxyd_peer_info *info);
 	void (*on_failed)(void *owner, int err, const char *reason);
 	void *owner;
 };

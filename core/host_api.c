@@ -5,6 +5,8 @@
 #include "endpoint.h"
 #include "http_request.h"
 #include "log.h"
+#include "native_host.h"
+#include "session.h"
 #include "loop.h"
 #include "plugins.h"
 #include "provider.h"
@@ -42,14 +44,16 @@ static void *host_event_base(void)
 static void host_listener_accepted(proxyd_listener *l, void *bev,
 				   const struct proxyd_peer_info *info)
 {
-	l->on_accept(l->owner, bev, info);
+	struct session_link link = {.bev = bev};
+	l->on_accept(l->owner, &link, info);
 }
 
 static void host_dial_connected(proxyd_dial *d, void *bev, const struct proxyd_peer_info *info)
 {
+	struct session_link link = {.bev = bev};
 	d->finished = 1;
 	d->transport_state = NULL;
-	d->on_connected(d->owner, bev, info);
+	d->on_connected(d->owner, &link, info);
 }
 
 static void host_dial_failed(proxyd_dial *d, int err, const char *reason)
@@ -90,6 +94,14 @@ static const struct proxyd_host table = {
 	.provider_report = provider_host_report,
 	.provider_stopped = provider_host_stopped,
 	.agent_online = server_agent_online,
+	.native_accepted = native_host_accepted,
+	.native_connected = native_host_connected,
+	.stream_arrived = native_host_stream_arrived,
+	.stream_data = native_host_stream_data,
+	.stream_fin = native_host_stream_fin,
+	.stream_reset_in = native_host_stream_reset_in,
+	.stream_writable = native_host_stream_writable,
+	.conn_closed = native_host_conn_closed,
 };
 
 const struct proxyd_host *host_table(void)

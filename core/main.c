@@ -5,6 +5,7 @@
 #include "log.h"
 #include "loop.h"
 #include "plugins.h"
+#include "probe.h"
 #include "roles.h"
 
 #include <event2/event.h>
@@ -27,6 +28,7 @@ static void usage(FILE *out)
 		"usage: proxyd -c FILE [-f] [--plugin-dir DIR]...   run\n"
 		"       proxyd -t -c FILE [--plugin-dir DIR]...     check the configuration and exit\n"
 		"       proxyd -V [--plugin-dir DIR]...             version, ABI, plugins found\n"
+		"       proxyd --probe[=N] -c AGENT-FILE            time N connections to the server\n"
 		"\n"
 		"  -c, --config FILE     configuration file (libconfig syntax; see proxyd.conf(5))\n"
 		"  -t, --test            check FILE and the plugins it needs; print every problem\n"
@@ -35,6 +37,9 @@ static void usage(FILE *out)
 		"  -V, --version         print version, plugin ABI, plugin search path and which\n"
 		"                        plugins load (and why the others do not)\n"
 		"      --plugin-dir DIR  search DIR for plugins first (repeatable)\n"
+		"      --probe[=N]       dial the agent's first server N times (1) through its\n"
+		"                        transport, print how long each took to be ready and the\n"
+		"                        median; exit 0 when every one connected\n"
 		"  -h, --help            this text\n"
 		"\n"
 		"Plugins are searched in --plugin-dir, the config's plugin_path, PROXYD_PLUGIN_PATH\n"
@@ -123,11 +128,12 @@ int main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'}, {"test", no_argument, NULL, 't'},
 		{"foreground", no_argument, NULL, 'f'},   {"version", no_argument, NULL, 'V'},
 		{"plugin-dir", required_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
+		{"probe", optional_argument, NULL, 'p'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *config_path = NULL;
 	const char *extra[MAX_EXTRA_DIRS];
-	int n_extra = 0, test = 0, foreground = 0, version = 0, opt;
+	int n_extra = 0, test = 0, foreground = 0, version = 0, probe = 0, opt;
 
 	while ((opt = getopt_long(argc, argv, "c:tfVh", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -149,6 +155,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			extra[n_extra++] = optarg;
+			break;
+		case 'p':
+			probe = optarg ? atoi(optarg) : 1;
+			if (probe < 1 || probe > 100000) {
+				fprintf(stderr, "proxyd: --probe=N: expected 1..100000, got '%s'\n", optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -226,6 +239,16 @@ int main(int argc, char **argv)
 		return errors ? 1 : 0;
 	}
 
+	if (probe) {
+		int code = probe_run(c, probe);
+		conf_fini(c);
+		free(c);
+		plugins_fini_all();
+		loop_fini();
+		plugins_unload_all();
+		free(abs_config);
+		return code;
+	}
 	if (!foreground) {
 		if (!c->log_target_set)
 			c->log_target = LOG_TO_SYSLOG;

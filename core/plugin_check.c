@@ -114,6 +114,15 @@ int plugin_check_descriptor(const struct proxyd_plugin_descriptor *d, char *err,
 		REQUIRE(struct proxyd_transport_ops, unlisten);
 		REQUIRE(struct proxyd_transport_ops, dial);
 		REQUIRE(struct proxyd_transport_ops, dial_cancel);
+		/* ABI 1.3: native streams are all or nothing. */
+		if (has_op(d, offsetof(struct proxyd_transport_ops, stream_open))) {
+			REQUIRE(struct proxyd_transport_ops, stream_write);
+			REQUIRE(struct proxyd_transport_ops, stream_shutdown);
+			REQUIRE(struct proxyd_transport_ops, stream_reset);
+			REQUIRE(struct proxyd_transport_ops, stream_resume_read);
+			REQUIRE(struct proxyd_transport_ops, stream_release);
+			REQUIRE(struct proxyd_transport_ops, conn_close);
+		}
 		break;
 	case PROXYD_KIND_ROUTER:
 		REQUIRE(struct proxyd_router_ops, route_new);

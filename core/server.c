@@ -320,6 +320,7 @@ static void on_control(struct session *s, void *owner, struct evbuffer *in)
 		case CTL_GOAWAY:
 			log_msg(PROXYD_LOG_INFO, "server", ac->conn_id, "agent %s is going away: %s", ac->id,
 				m.reason);
+			session_peer_goaway(ac->s);
 			break;
 		case CTL_ERROR:
 			log_msg(PROXYD_LOG_WARN, "server", ac->conn_id, "agent %s reports error %u: %s",
@@ -380,17 +381,18 @@ static void conn_timer(void *arg)
 		fail(ac, CTL_CODE_TIMEOUT, "nothing heard for %lld s", srv.conf->srv.idle_timeout_ms / 1000);
 }
 
-static void on_accept(void *owner, struct bufferevent *bev, const struct proxyd_peer_info *info)
+static struct session *on_accept(void *owner, const struct session_link *link,
+				 const struct proxyd_peer_info *info)
 {
 	struct listener_entry *le = owner;
 	if (srv.draining) {
-		bufferevent_free(bev);
-		return;
+		session_link_discard(link);
+		return NULL;
 	}
 	struct agent_conn *ac = calloc(1, sizeof *ac);
 	if (!ac) {
-		bufferevent_free(bev);
-		return;
+		session_link_discard(link);
+		return NULL;
 	}
 	ac->conn_id = host_next_conn_id();
 	snprintf(ac->address, sizeof ac->address, "%s", info->address ? info->address : "?");
@@ -400,20 +402,21 @@ static void on_accept(void *owner, struct bufferevent *bev, const struct proxyd_
 	ac->verified = info->verified;
 	ac->started_ms = ac->last_seen_ms = loop_now_ms();
 	ac->timer = loop_timer_new(conn_timer, ac);
-	ac->s = session_new(bev, 0, ac->conn_id, NULL, &server_session_cbs, ac);
+	ac->s = session_new(link, 0, ac->conn_id, NULL, &server_session_cbs, ac);
 	if (!ac->s || !ac->timer) {
 		if (!ac->s)
-			bufferevent_free(bev);
+			session_link_discard(link);
 		loop_timer_free(ac->timer);
 		session_free(ac->s);
 		free(ac);
-		return;
+		return NULL;
 	}
 	ac->next = srv.conns;
 	srv.conns = ac;
 	loop_timer_start(ac->timer, (uint64_t)srv.conf->srv.handshake_timeout_ms, 0);
 	log_msg(PROXYD_LOG_DEBUG, "server", ac->conn_id, "connection from %s over %s (%s)", ac->address,
 		le->transport, ac->security);
+	return ac->s;
 }
 
 int server_agent_online(const char *agent_id)

@@ -3,6 +3,7 @@
  * lives in frame.c; this file is the state machine around it. */
 #include "config.h"
 #include "session.h"
+#include "session_internal.h"
 #include "log.h"
 #include "loop.h"
 
@@ -13,68 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STREAM_BUCKETS 1024
-/* A DATA frame carries at most this much, so one busy stream cannot hog the connection for
- * long: the round-robin moves on after each frame. */
-#define SEND_CHUNK (32 * 1024)
-/* Keep about this much queued in the connection's output; more only adds latency. */
-#define OUT_HIGH (512 * 1024)
-#define OUT_LOW (128 * 1024)
-/* A stream's owner may queue this much beyond its window before being told to wait. */
-#define STREAM_QUEUE_SLACK (64 * 1024)
-#define PING_INTERVAL_MS 15000
-#define CLOSE_FLUSH_MS 2000
-#define CONTROL_IN_MAX (256 * 1024)
-#define IO_MAX_SINGLE (256 * 1024)
-#define READ_HIGH (FRAME_HEADER_LEN + FRAME_MAX_PAYLOAD + IO_MAX_SINGLE)
-
-struct stream {
-	struct session *s;
-	uint32_t id;
-	struct stream *bucket_next;
-	struct stream *ready_next, *ready_prev;
-	int in_ready;
-	struct evbuffer *in, *out;
-	uint32_t send_window;     /* bytes the peer still lets us send */
-	uint32_t recv_window;     /* our window size (grows by autotuning) */
-	uint32_t recv_avail;      /* bytes the peer may still send before our next update */
-	uint32_t consumed_unsent; /* consumed by the owner, not yet announced */
-	uint64_t last_update_ms;
-	uint64_t epoch_us;        /* autotuning: when the current window's worth began */
-	uint32_t epoch_bytes;     /* ... and how much was consumed since */
-	struct open_header oh;
-	unsigned syn_pending : 1, fin_queued : 1, fin_sent : 1, fin_recv : 1, reset : 1,
-		released : 1, peer_opened : 1, counted_closed : 1, want_writable : 1, unlinked : 1;
-	const struct stream_cbs *cbs;
-	void *arg;
-};
-
-struct session {
-	struct bufferevent *bev;
-	int is_dialer;
-	uint64_t conn_id;
-	struct session_limits lim;
-	const struct session_cbs *cbs;
-	void *owner;
-	struct stream *buckets[STREAM_BUCKETS];
-	struct stream *ready_head, *ready_tail;
-	uint32_t next_local_id;
-	uint32_t highest_peer_id;
-	uint32_t peer_open; /* peer-opened streams not yet closed, for the limit */
-	struct evbuffer *control_in;
-	struct session_stats stats;
-	uint64_t ping_sent_us;
-	uint8_t ping_token[8];
-	proxyd_timer *ping_timer;
-	proxyd_timer *close_timer;
-	proxyd_timer *pump_timer;
-	int got_preface, closed, closing, notified, peer_goaway, local_goaway, dispatching;
-	char close_reason[256];
-	struct stream *dead; /* released streams freed after the current dispatch */
-};
-
 static void pump(struct session *s);
-static void session_fail(struct session *s, const char *fmt, ...) PROXYD_PRINTF(2, 3);
+void session_fail(struct session *s, const char *fmt, ...) PROXYD_PRINTF(2, 3);
 
 static uint64_t now_us(void)
 {
@@ -85,7 +26,7 @@ static uint64_t now_us(void)
 
 /* ---- stream table ---- */
 
-static struct stream *find_stream(struct session *s, uint32_t id)
+struct stream *session_find_stream(struct session *s, uint32_t id)
 {
 	for (struct stream *st = s->buckets[id % STREAM_BUCKETS]; st; st = st->bucket_next)
 		if (st->id == id)
@@ -125,7 +66,7 @@ static void ready_remove(struct stream *st)
 	st->ready_next = st->ready_prev = NULL;
 }
 
-static struct stream *stream_alloc(struct session *s, uint32_t id)
+struct stream *session_stream_alloc(struct session *s, uint32_t id)
 {
 	struct stream *st = calloc(1, sizeof *st);
 	if (!st)
@@ -155,7 +96,7 @@ static struct stream *stream_alloc(struct session *s, uint32_t id)
 	return st;
 }
 
-static void stream_unlink(struct stream *st)
+void session_stream_unlink(struct stream *st)
 {
 	struct session *s = st->s;
 	for (struct stream **p = &s->buckets[st->id % STREAM_BUCKETS]; *p; p = &(*p)->bucket_next)
@@ -169,7 +110,7 @@ static void stream_unlink(struct stream *st)
 		s->cbs->on_stream_gone(s, s->owner);
 }
 
-static void stream_destroy(struct stream *st)
+void session_stream_destroy(struct stream *st)
 {
 	evbuffer_free(st->in);
 	evbuffer_free(st->out);
@@ -190,27 +131,31 @@ static void note_protocol_close(struct stream *st)
 
 static void maybe_free(struct stream *st)
 {
+	if (st->s->nops) {
+		native_maybe_free(st);
+		return;
+	}
 	note_protocol_close(st);
 	/* Callers may reach here twice for one stream (the owner released it inside a
 	 * callback, then the dispatcher checks again): only the first unlinks. */
 	if (!st->released || !st->counted_closed || st->unlinked)
 		return;
 	st->unlinked = 1;
-	stream_unlink(st);
+	session_stream_unlink(st);
 	if (st->s->dispatching) {
 		st->bucket_next = st->s->dead;
 		st->s->dead = st;
 	} else {
-		stream_destroy(st);
+		session_stream_destroy(st);
 	}
 }
 
-static void free_dead(struct session *s)
+void session_free_dead(struct session *s)
 {
 	while (s->dead) {
 		struct stream *st = s->dead;
 		s->dead = st->bucket_next;
-		stream_destroy(st);
+		session_stream_destroy(st);
 	}
 }
 
@@ -238,6 +183,8 @@ static void send_rst(struct session *s, uint32_t id, uint32_t code, const char *
 static void send_window_update(struct stream *st, int force)
 {
 	struct session *s = st->s;
+	if (s->nops)
+		return; /* the transport does flow control */
 	if (st->reset || st->fin_recv || st->consumed_unsent == 0)
 		return;
 	/* Announce in batches: a quarter of the window is enough to keep data flowing
@@ -349,16 +296,20 @@ static void pump(struct session *s)
 		ready_remove(st);
 		if (st->reset)
 			continue;
-		if (send_some(st) && !st->reset && find_stream(s, st->id) == st)
+		if (send_some(st) && !st->reset && session_find_stream(s, st->id) == st)
 			ready_add(st); /* to the back: round robin */
 	}
 	s->dispatching--;
 	if (!s->dispatching)
-		free_dead(s);
+		session_free_dead(s);
 }
 
 static void stream_kick(struct stream *st)
 {
+	if (st->s->nops) {
+		native_kick(st);
+		return;
+	}
 	if (st->reset || st->fin_sent)
 		return;
 	size_t queued = evbuffer_get_length(st->out);
@@ -389,7 +340,7 @@ static void reset_all_streams(struct session *s, const char *reason)
 	}
 	s->dispatching--;
 	if (!s->dispatching)
-		free_dead(s);
+		session_free_dead(s);
 }
 
 static void finish_close(struct session *s)
@@ -402,7 +353,8 @@ static void finish_close(struct session *s)
 	if (s->close_timer)
 		loop_timer_stop(s->close_timer);
 	loop_timer_stop(s->pump_timer);
-	bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+	if (s->bev)
+		bufferevent_disable(s->bev, EV_READ | EV_WRITE);
 	reset_all_streams(s, s->close_reason);
 	/* Tell the owner from a fresh loop turn, so it may free the session in on_closed
 	 * while none of our frames are on the stack. */
@@ -428,7 +380,7 @@ static void pump_timer_fired(void *arg)
 	pump(arg);
 }
 
-static void session_fail(struct session *s, const char *fmt, ...)
+void session_fail(struct session *s, const char *fmt, ...)
 {
 	if (s->closed)
 		return;
@@ -446,6 +398,11 @@ void session_close(struct session *s, const char *reason)
 		return;
 	s->closing = 1;
 	snprintf(s->close_reason, sizeof s->close_reason, "%s", reason);
+	if (s->nops) {
+		native_close(s);
+		loop_timer_start(s->close_timer, 0, 0);
+		return;
+	}
 	uint8_t p[8 + 256];
 	size_t n = frame_encode_goaway(p, s->highest_peer_id, 0, reason);
 	write_frame(s, FRAME_GOAWAY, 0, 0, p, n);
@@ -458,6 +415,8 @@ void session_free(struct session *s)
 {
 	if (!s)
 		return;
+	if (s->nops)
+		native_free(s); /* the connection first: no transport calls for its streams */
 	if (!s->closed) {
 		s->closed = 1;
 		reset_all_streams(s, "session freed");
@@ -466,13 +425,14 @@ void session_free(struct session *s)
 		while (s->buckets[b]) {
 			struct stream *st = s->buckets[b];
 			s->buckets[b] = st->bucket_next;
-			stream_destroy(st);
+			session_stream_destroy(st);
 		}
-	free_dead(s);
+	session_free_dead(s);
 	loop_timer_free(s->ping_timer);
 	loop_timer_free(s->close_timer);
 	loop_timer_free(s->pump_timer);
-	bufferevent_free(s->bev);
+	if (s->bev)
+		bufferevent_free(s->bev);
 	evbuffer_free(s->control_in);
 	free(s);
 }
@@ -481,10 +441,17 @@ void session_goaway(struct session *s, uint32_t code, const char *reason)
 {
 	if (s->closed || s->closing)
 		return;
+	s->local_goaway = 1;
+	if (s->nops)
+		return; /* the control protocol's GOAWAY tells the peer; new streams are refused */
 	uint8_t p[8 + 256];
 	size_t n = frame_encode_goaway(p, s->highest_peer_id, code, reason);
 	write_frame(s, FRAME_GOAWAY, 0, 0, p, n);
-	s->local_goaway = 1;
+}
+
+void session_peer_goaway(struct session *s)
+{
+	s->peer_goaway = 1;
 }
 
 /* ---- input ---- */
@@ -515,7 +482,7 @@ static void take_payload(struct stream *st, const struct frame_header *h, struct
 }
 
 /* Tell the owner about new bytes and the FIN; it may release the stream in either. */
-static void notify_owner(struct stream *st, size_t len)
+void session_notify_owner(struct stream *st, size_t len)
 {
 	if (len && st->cbs && st->cbs->on_data)
 		st->cbs->on_data(st, st->arg);
@@ -565,7 +532,7 @@ static void on_data(struct session *s, const struct frame_header *h, struct evbu
 				 s->peer_open >= s->lim.max_streams ? "too many streams" : "going away");
 			return;
 		}
-		st = stream_alloc(s, h->stream_id);
+		st = session_stream_alloc(s, h->stream_id);
 		if (!st) {
 			evbuffer_drain(in, len);
 			send_rst(s, h->stream_id, RST_INTERNAL, "out of memory");
@@ -587,10 +554,10 @@ static void on_data(struct session *s, const struct frame_header *h, struct evbu
 			return;
 		}
 		if (!st->released)
-			notify_owner(st, evbuffer_get_length(st->in));
+			session_notify_owner(st, evbuffer_get_length(st->in));
 		return;
 	}
-	st = find_stream(s, h->stream_id);
+	st = session_find_stream(s, h->stream_id);
 	if (!st) {
 		int ours = (h->stream_id & 1) == (s->is_dialer ? 1u : 0u);
 		if ((ours && h->stream_id >= s->next_local_id) ||
@@ -626,7 +593,7 @@ static void on_data(struct session *s, const struct frame_header *h, struct evbu
 		maybe_free(st);
 		return;
 	}
-	notify_owner(st, len);
+	session_notify_owner(st, len);
 	if (st->fin_recv)
 		maybe_free(st);
 }
@@ -646,7 +613,7 @@ static void dispatch(struct session *s, const struct frame_header *h, struct evb
 			session_fail(s, "protocol error: bad WINDOW frame");
 			return;
 		}
-		struct stream *st = find_stream(s, h->stream_id);
+		struct stream *st = session_find_stream(s, h->stream_id);
 		if (!st)
 			return;
 		if ((uint64_t)st->send_window + inc > 0x7fffffffu) {
@@ -671,7 +638,7 @@ static void dispatch(struct session *s, const struct frame_header *h, struct evb
 			session_fail(s, "protocol error: bad RST frame");
 			return;
 		}
-		struct stream *st = find_stream(s, h->stream_id);
+		struct stream *st = session_find_stream(s, h->stream_id);
 		if (!st || st->reset)
 			return;
 		char text[257];
@@ -751,7 +718,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 out:
 	s->dispatching--;
 	if (!s->dispatching)
-		free_dead(s);
+		session_free_dead(s);
 	if (s->closed)
 		return;
 }
@@ -793,8 +760,8 @@ static void ping_timer_fired(void *arg)
 
 void session_ping(struct session *s)
 {
-	if (s->closed || s->closing)
-		return;
+	if (s->closed || s->closing || s->nops)
+		return; /* a native transport measures RTT itself (session_stats) */
 	uint64_t t = now_us();
 	for (int i = 0; i < 8; i++)
 		s->ping_token[i] = (uint8_t)(t >> (8 * i));
@@ -802,14 +769,13 @@ void session_ping(struct session *s)
 	write_frame(s, FRAME_PING, 0, 0, s->ping_token, 8);
 }
 
-struct session *session_new(struct bufferevent *bev, int is_dialer, uint64_t conn_id,
-			    const struct session_limits *limits, const struct session_cbs *cbs,
-			    void *owner)
+static struct session *session_alloc(int is_dialer, uint64_t conn_id,
+				     const struct session_limits *limits,
+				     const struct session_cbs *cbs, void *owner)
 {
 	struct session *s = calloc(1, sizeof *s);
 	if (!s)
 		return NULL;
-	s->bev = bev;
 	s->is_dialer = is_dialer;
 	s->conn_id = conn_id;
 	s->cbs = cbs;
@@ -831,6 +797,17 @@ struct session *session_new(struct bufferevent *bev, int is_dialer, uint64_t con
 		free(s);
 		return NULL;
 	}
+	return s;
+}
+
+static struct session *session_new_mux(struct bufferevent *bev, int is_dialer, uint64_t conn_id,
+				       const struct session_limits *limits,
+				       const struct session_cbs *cbs, void *owner)
+{
+	struct session *s = session_alloc(is_dialer, conn_id, limits, cbs, owner);
+	if (!s)
+		return NULL;
+	s->bev = bev;
 	bufferevent_setcb(bev, on_read, on_write, on_event, s);
 	bufferevent_setwatermark(bev, EV_WRITE, OUT_LOW, 0);
 	/* libevent moves at most 16 KiB per read or write call by default (the TLS
@@ -851,10 +828,46 @@ struct session *session_new(struct bufferevent *bev, int is_dialer, uint64_t con
 	return s;
 }
 
+static struct session *session_new_native(const struct session_link *link, int is_dialer,
+					  uint64_t conn_id, const struct session_limits *limits,
+					  const struct session_cbs *cbs, void *owner)
+{
+	struct session *s = session_alloc(is_dialer, conn_id, limits, cbs, owner);
+	if (!s)
+		return NULL;
+	s->nops = link->nops;
+	s->nconn = link->nconn;
+	if (native_session_start(s) < 0) {
+		s->nconn = NULL; /* the caller still owns the connection */
+		session_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+struct session *session_new(const struct session_link *link, int is_dialer, uint64_t conn_id,
+			    const struct session_limits *limits, const struct session_cbs *cbs,
+			    void *owner)
+{
+	if (link->nops)
+		return session_new_native(link, is_dialer, conn_id, limits, cbs, owner);
+	return session_new_mux(link->bev, is_dialer, conn_id, limits, cbs, owner);
+}
+
+void session_link_discard(const struct session_link *link)
+{
+	/* A native connection is the transport's to close: it does when the host function
+	 * that handed it over returns NULL. */
+	if (!link->nops)
+		bufferevent_free(link->bev);
+}
+
 int session_control_send(struct session *s, const void *data, size_t len)
 {
 	if (s->closed || s->closing)
 		return -EPIPE;
+	if (s->nops)
+		return native_control_send(s, data, len);
 	const uint8_t *p = data;
 	while (len) {
 		size_t n = len > 16384 ? 16384 : len;
@@ -873,6 +886,8 @@ uint64_t session_conn_id(const struct session *s)
 void session_stats(const struct session *s, struct session_stats *out)
 {
 	*out = s->stats;
+	if (s->nops)
+		native_stats(s, out);
 }
 
 int session_is_closed(const struct session *s)
@@ -888,7 +903,9 @@ struct stream *session_open_stream(struct session *s, const struct open_header *
 	/* A header that would not encode must fail here, not as a SYN the peer rejects. */
 	if (open_header_encode(probe, sizeof probe, oh) < 0)
 		return NULL;
-	struct stream *st = stream_alloc(s, s->next_local_id);
+	if (s->nops)
+		return native_open_stream(s, oh);
+	struct stream *st = session_stream_alloc(s, s->next_local_id);
 	if (!st)
 		return NULL;
 	s->next_local_id += 2;
@@ -917,6 +934,10 @@ struct evbuffer *stream_input(struct stream *st)
 
 void stream_consumed(struct stream *st, size_t n)
 {
+	if (st->s->nops) {
+		native_consumed(st);
+		return;
+	}
 	st->consumed_unsent += (uint32_t)n;
 	if (!st->s->closed && !st->s->closing) {
 		send_window_update(st, 0);
@@ -949,7 +970,8 @@ int stream_write_buffer(struct stream *st, struct evbuffer *buf, size_t n)
 size_t stream_send_space(struct stream *st)
 {
 	size_t queued = evbuffer_get_length(st->out);
-	size_t limit = (size_t)st->send_window + STREAM_QUEUE_SLACK;
+	/* A native transport buffers what it takes; the core keeps only a little more. */
+	size_t limit = st->s->nops ? NATIVE_QUEUE : (size_t)st->send_window + STREAM_QUEUE_SLACK;
 	/* Whoever asks may fill the space and then wait: always arrange the wake-up. */
 	st->want_writable = 1;
 	return queued >= limit ? 0 : limit - queued;
@@ -960,6 +982,10 @@ void stream_shutdown(struct stream *st)
 	if (st->fin_queued || st->reset)
 		return;
 	st->fin_queued = 1;
+	if (st->s->nops) {
+		native_kick(st);
+		return;
+	}
 	if (!st->s->closed && !st->s->closing) {
 		ready_add(st);
 		pump(st->s);
@@ -973,8 +999,10 @@ void stream_reset(struct stream *st, uint32_t code, const char *reason)
 	st->reset = 1;
 	ready_remove(st);
 	evbuffer_drain(st->out, evbuffer_get_length(st->out));
+	if (st->s->nops)
+		native_reset(st, code);
 	/* A stream the peer never heard of (SYN not sent yet) needs no RST. */
-	if (!st->syn_pending && !st->s->closed && !st->s->closing)
+	else if (!st->syn_pending && !st->s->closed && !st->s->closing)
 		send_rst(st->s, st->id, code, reason);
 	maybe_free(st);
 }

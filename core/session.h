@@ -1,5 +1,6 @@
 /* Sessions and streams: the multiplexer that turns one byte-stream connection (TCP, TLS)
- * into many full-duplex streams with per-stream flow control (doc/PROTOCOL.md).
+ * into many full-duplex streams with per-stream flow control (doc/PROTOCOL.md), or the same
+ * interface over a transport's native streams (QUIC; doc/NATIVE-STREAMS.md).
  *
  * A stream's owner (the splice engine, the control protocol) sees:
  *   - received bytes in stream_input(); after taking some, it calls stream_consumed(), which
@@ -61,11 +62,23 @@ struct session_limits {
 	uint32_t max_window;        /* autotuning cap, default 16 MiB */
 };
 
-/* Takes ownership of bev. is_dialer: we opened the connection (agent side); it decides the
- * parity of stream ids we allocate. */
-struct session *session_new(struct bufferevent *bev, int is_dialer, uint64_t conn_id,
+/* A finished connection from a transport: one byte stream the session multiplexes (bev), or
+ * a connection with native streams (ABI 1.3: nops and nconn). */
+struct session_link {
+	struct bufferevent *bev;
+	const struct proxyd_transport_ops *nops;
+	void *nconn;
+};
+
+/* Takes ownership of the link's connection (on success). is_dialer: we opened the connection
+ * (agent side); it decides the parity of stream ids we allocate and, on a native link, which
+ * side opens the control stream. */
+struct session *session_new(const struct session_link *link, int is_dialer, uint64_t conn_id,
 			    const struct session_limits *limits, const struct session_cbs *cbs,
 			    void *owner);
+/* Refuse a link no session was made for: frees the bufferevent (a native connection is
+ * closed by its transport when the host call that handed it over returns NULL). */
+void session_link_discard(const struct session_link *link);
 /* Close now: every open stream is reset with RST_GOING_AWAY semantics locally, the
  * connection is closed after queued output is flushed (bounded), on_closed runs later. */
 void session_close(struct session *s, const char *reason);
@@ -73,6 +86,9 @@ void session_close(struct session *s, const char *reason);
 void session_free(struct session *s);
 /* Send GOAWAY: the peer must open no new streams; ours keep working. */
 void session_goaway(struct session *s, uint32_t code, const char *reason);
+/* The peer said (in the control protocol) that it goes away: open no new streams to it. The
+ * multiplexer learns it from the GOAWAY frame too; a native transport has no such frame. */
+void session_peer_goaway(struct session *s);
 /* Queue control-stream bytes. */
 int session_control_send(struct session *s, const void *data, size_t len);
 /* Measure RTT now (PING); the result comes through on_rtt. */

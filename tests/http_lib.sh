@@ -64,7 +64,7 @@ log = { level = "debug"; };
 admin = { socket = "$TMP/server.sock"; };
 drain_timeout = ${HTTP_DRAIN_TIMEOUT:-3};
 server = {
-  listen = ( { transport = "tcp"; address = "127.0.0.1:$SERVER_PORT";
+  listen = ( { transport = "$TRANSPORT"; address = "127.0.0.1:$SERVER_PORT";
                cert = "pki/localhost.crt"; key = "pki/localhost.key"; client_ca = "pki/ca.crt"; } );
 };
 http = {
@@ -88,7 +88,7 @@ admin = { socket = "$TMP/agent-$1.sock"; };
 drain_timeout = 3;
 agent = {
   id = "$1";
-  servers = ( { transport = "tcp"; address = "127.0.0.1:$SERVER_PORT"; server_name = "localhost";
+  servers = ( { transport = "$TRANSPORT"; address = "127.0.0.1:$SERVER_PORT"; server_name = "localhost";
                 ca = "pki/ca.crt"; cert = "pki/$1.crt"; key = "pki/$1.key"; } );
   services = ( $2 );
   reconnect_min = 0;

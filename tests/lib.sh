@@ -258,14 +258,14 @@ wait_gone() {
 
 # ---- network ----
 
-# free_port: print a TCP port on 127.0.0.1 that nothing listens on right now. Taken from
+# free_port: print a port on 127.0.0.1 that no TCP or UDP socket uses right now. Taken from
 # 20000-32767, below Linux's ephemeral range (32768-60999): a port the kernel could hand to
 # some outgoing connection between our check and our bind would make tests flaky.
 free_port() {
 	_tries=0
 	while [ $_tries -lt 200 ]; do
 		_p=$(( ($(od -An -N2 -tu2 /dev/urandom) % 12768) + 20000 ))
-		if ! ss -Htan "sport = :$_p" 2>/dev/null | grep -q .; then
+		if ! ss -Htuan "sport = :$_p" 2>/dev/null | grep -q .; then
 			echo "$_p"
 			return 0
 		fi

@@ -13,7 +13,16 @@ NETCHECK="$top_srcdir/tests/tools/netcheck.py"
 require_cmd python3 openssl
 [ -x "${PROXYCTL:-}" ] || fail "PROXYCTL is not set to the built proxyctl" "an executable" "${PROXYCTL:-unset}"
 
-PLUGIN_DIRS="--plugin-dir $top_builddir/plugins/transport-tcp/.libs"
+# The transport between agent and server: tcp (TLS over TCP) or quic. make check runs the
+# tunnel and HTTP suites once per built transport (tests/quic/*.quic set TRANSPORT=quic).
+TRANSPORT=${TRANSPORT:-tcp}
+case $TRANSPORT in
+tcp | quic) ;;
+*) fail "TRANSPORT is tcp or quic" "tcp or quic" "$TRANSPORT" ;;
+esac
+ls "$top_builddir/plugins/transport-$TRANSPORT/.libs/"*.so >/dev/null 2>&1 ||
+	skip "the transport-$TRANSPORT plugin is not built"
+PLUGIN_DIRS="--plugin-dir $top_builddir/plugins/transport-$TRANSPORT/.libs"
 SERVER_PORT=$(free_port)
 ECHO_PORT=$(free_port)
 BULK_PORT=$(free_port)
@@ -33,7 +42,7 @@ log = { level = "debug"; };
 admin = { socket = "$TMP/server.sock"; };
 drain_timeout = 3;
 server = {
-  listen = ( { transport = "tcp"; address = "127.0.0.1:$SERVER_PORT";
+  listen = ( { transport = "$TRANSPORT"; address = "127.0.0.1:$SERVER_PORT";
                cert = "pki/localhost.crt"; key = "pki/localhost.key"; client_ca = "pki/ca.crt"; } );
   ${1:-}
 };
@@ -53,7 +62,7 @@ admin = { socket = "$TMP/agent-$_id.sock"; };
 drain_timeout = 3;
 agent = {
   id = "$_id";
-  servers = ( { transport = "tcp"; address = "127.0.0.1:${AGENT_SERVER_PORT:-$SERVER_PORT}"; server_name = "localhost";
+  servers = ( { transport = "$TRANSPORT"; address = "127.0.0.1:${AGENT_SERVER_PORT:-$SERVER_PORT}"; server_name = "localhost";
                 $_srv } );
   services = ( { name = "echo"; address = "127.0.0.1:$LOCAL_ECHO_PORT"; },
                { name = "bulk"; address = "127.0.0.1:$LOCAL_BULK_PORT"; } );

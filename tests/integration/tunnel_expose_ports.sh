@@ -16,7 +16,7 @@ log = { level = "debug"; };
 admin = { socket = "$TMP/server.sock"; };
 drain_timeout = 3;
 server = {
-  listen = ( { transport = "tcp"; address = "127.0.0.1:$SERVER_PORT";
+  listen = ( { transport = "$TRANSPORT"; address = "127.0.0.1:$SERVER_PORT";
                cert = "pki/localhost.crt"; key = "pki/localhost.key"; client_ca = "pki/ca.crt"; } );
 };
 tcp = ( { listen = "127.0.0.1:$PUB_EXPOSED"; agent = "agent-1"; service = "$EXPOSED_PORT"; },
@@ -28,7 +28,7 @@ admin = { socket = "$TMP/agent-agent-1.sock"; };
 drain_timeout = 3;
 agent = {
   id = "agent-1";
-  servers = ( { transport = "tcp"; address = "127.0.0.1:$SERVER_PORT"; server_name = "localhost";
+  servers = ( { transport = "$TRANSPORT"; address = "127.0.0.1:$SERVER_PORT"; server_name = "localhost";
                 ca = "pki/ca.crt"; cert = "pki/agent-1.crt"; key = "pki/agent-1.key"; } );
   services = ( { name = "$SHADOWED_PORT"; address = "127.0.0.1:$LOCAL_ECHO_PORT"; } );
   expose_ports = [ $EXPOSED_PORT, $SHADOWED_PORT ];

@@ -66,7 +66,7 @@ cat >"$TMP/server.conf" <<EOF
 log = { level = "debug"; };
 admin = { socket = "$TMP/server.sock"; };
 server = {
-  listen = ( { transport = "tcp"; address = "127.0.0.1:$SERVER_PORT";
+  listen = ( { transport = "$TRANSPORT"; address = "127.0.0.1:$SERVER_PORT";
                cert = "pki/localhost.crt"; key = "pki/localhost.key"; client_ca = "pki/ca.crt"; } );
 };
 tcp = ( { listen = "127.0.0.1:$PP1_PORT"; agent = "agent-1"; service = "web1"; },
@@ -81,7 +81,7 @@ log = { level = "debug"; };
 admin = { socket = "$TMP/agent-agent-1.sock"; };
 agent = {
   id = "agent-1";
-  servers = ( { transport = "tcp"; address = "127.0.0.1:$SERVER_PORT"; server_name = "localhost";
+  servers = ( { transport = "$TRANSPORT"; address = "127.0.0.1:$SERVER_PORT"; server_name = "localhost";
                 ca = "pki/ca.crt"; cert = "pki/agent-1.crt"; key = "pki/agent-1.key"; } );
   services = ( { name = "web1"; address = "127.0.0.1:$NGINX_PORT"; proxy_protocol = 1; },
                { name = "web2"; address = "127.0.0.1:$NGINX_PORT"; proxy_protocol = 2; },

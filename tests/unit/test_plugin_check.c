@@ -22,11 +22,9 @@ static char err[256];
 
 static int setup(void **state)
 {
-	ops = (struct proxyd_transport_ops){.check = ok_check,
-					   .listen = ok_listen,
-					   .unlisten = ok_unlisten,
-					   .dial = ok_dial,
-					   .dial_cancel = ok_cancel};
+	ops = (struct proxyd_transport_ops){.check = ok_check, .listen = ok_listen,
+					    .unlisten = ok_unlisten, .dial = ok_dial,
+					    .dial_cancel = ok_cancel};
 	d = (struct proxyd_plugin_descriptor){
 		PROXYD_PLUGIN_MAGIC, PROXYD_ABI_MAJOR, PROXYD_ABI_MINOR, sizeof d, PROXYD_KIND_TRANSPORT,
 		"t", "1", ok_init, ok_fini, &ops, sizeof ops};
@@ -66,6 +64,29 @@ static void older_minor_passes(void **state)
 {
 	/* Minor 0 is the oldest; a host at minor 0 takes it. Simulate "older" by size. */
 	d.ops_size = offsetof(struct proxyd_transport_ops, dial_cancel) + sizeof(void *);
+	assert_int_equal(plugin_check_descriptor(&d, err, sizeof err), 0);
+}
+
+static int ok_open(void *c, proxyd_stream *st, void **o) { return 0; }
+static size_t ok_write(void *s, const void *data, size_t n) { return n; }
+static void ok_stream(void *s) {}
+static void ok_reset(void *s, uint32_t code) {}
+static void ok_close(void *c, uint32_t code, const char *reason) {}
+
+/* ABI 1.3: a transport with native streams sets all their ops or none. */
+static void native_ops_all_or_none(void **state)
+{
+	ops.stream_open = ok_open;
+	assert_int_equal(plugin_check_descriptor(&d, err, sizeof err), -1);
+	assert_non_null(strstr(err, "expected stream_write() in the transport ops, got NULL"));
+	ops.stream_write = ok_write;
+	ops.stream_shutdown = ok_stream;
+	ops.stream_reset = ok_reset;
+	ops.stream_resume_read = ok_stream;
+	ops.stream_release = ok_stream;
+	assert_int_equal(plugin_check_descriptor(&d, err, sizeof err), -1);
+	assert_non_null(strstr(err, "expected conn_close()"));
+	ops.conn_close = ok_close;
 	assert_int_equal(plugin_check_descriptor(&d, err, sizeof err), 0);
 }
 
@@ -127,6 +148,7 @@ int main(void)
 		cmocka_unit_test_setup(newer_minor, setup),
 		cmocka_unit_test_setup(older_minor_passes, setup),
 		cmocka_unit_test_setup(larger_struct, setup),
+		cmocka_unit_test_setup(native_ops_all_or_none, setup),
 		cmocka_unit_test_setup(larger_ops, setup),
 		cmocka_unit_test_setup(missing_required_op, setup),
 		cmocka_unit_test_setup(short_ops_lacking_required, setup),
