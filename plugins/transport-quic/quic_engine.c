@@ -163,10 +163,11 @@ static void conn_fail(struct quic_conn *c, int liberr)
 	ngtcp2_connection_close_error ce;
 	char reason[256];
 	enum quic_close_kind kind;
+	int cert_refused = 0;
 	if (liberr == NGTCP2_ERR_CRYPTO) {
 		ngtcp2_connection_close_error_set_transport_error_tls_alert(
 			&ce, ngtcp2_conn_get_tls_alert(c->conn), NULL, 0);
-		quic_tls_failure_reason(c, reason, sizeof reason);
+		cert_refused = quic_tls_failure_reason(c, reason, sizeof reason);
 		kind = QUIC_CLOSE_HANDSHAKE;
 	} else {
 		ngtcp2_connection_close_error_set_transport_error_liberr(&ce, liberr, NULL, 0);
@@ -175,6 +176,7 @@ static void conn_fail(struct quic_conn *c, int liberr)
 	}
 	conn_send_close(c, &ce);
 	conn_terminate(c, kind, 0, ce.error_code, QC_CLOSING, "%s", reason);
+	c->close.cert_refused = cert_refused;
 }
 
 /* The peer's CONNECTION_CLOSE arrived (read_pkt said DRAINING). */
@@ -189,8 +191,10 @@ static void conn_peer_closed(struct quic_conn *c)
 		conn_terminate(c, QUIC_CLOSE_APPLICATION, 1, ce.error_code, QC_DEAD, "%.*s", rlen, r);
 	} else if ((ce.error_code & ~(uint64_t)0xff) == NGTCP2_CRYPTO_ERROR) {
 		char why[256];
-		quic_tls_alert_reason(server, (uint8_t)(ce.error_code & 0xff), why, sizeof why);
+		int cert = quic_tls_alert_reason(server, (uint8_t)(ce.error_code & 0xff), why,
+						 sizeof why);
 		conn_terminate(c, QUIC_CLOSE_HANDSHAKE, 1, ce.error_code, QC_DEAD, "%s", why);
+		c->close.cert_refused = cert;
 	} else {
 		conn_terminate(c, QUIC_CLOSE_TRANSPORT, 1, ce.error_code, QC_DEAD,
 			       "the peer closed with transport error 0x%llx%s%.*s",
@@ -502,6 +506,7 @@ static void conn_destroy(struct quic_conn *c)
 		ngtcp2_conn_del(c->conn);
 	if (c->tls)
 		gnutls_deinit(c->tls);
+	quic_tls_unref(c->tls_cfg); /* after the session that points into it */
 	event_free(c->kick);
 	event_free(c->timer);
 	free(c->close_pkt);
@@ -913,12 +918,24 @@ static void on_reap(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Zero means default. */
+static void config_fill_defaults(struct quic_config *cfg)
+{
+	struct quic_config def;
+	quic_config_default(&def);
+#define DEF(f)                    \
+	if (!cfg->f)              \
+		cfg->f = def.f;
+	DEF(keepalive_ms) DEF(idle_timeout_ms) DEF(handshake_timeout_ms) DEF(stream_window)
+	DEF(max_stream_window) DEF(conn_window) DEF(max_conn_window) DEF(max_streams)
+	DEF(stream_send_buffer)
+#undef DEF
+}
+
 int quic_endpoint_new(struct event_base *base, const struct quic_config *cfg,
 		      const struct quic_callbacks *cb, void *arg, struct quic_endpoint **out,
 		      char *err, size_t errlen)
 {
-	struct quic_config def;
-	quic_config_default(&def);
 	struct quic_endpoint *ep = calloc(1, sizeof *ep);
 	if (!ep) {
 		snprintf(err, errlen, "out of memory");
@@ -926,14 +943,7 @@ int quic_endpoint_new(struct event_base *base, const struct quic_config *cfg,
 	}
 	ep->base = base;
 	ep->cfg = *cfg;
-	/* zero means default */
-#define DEF(f)                    \
-	if (!ep->cfg.f)           \
-		ep->cfg.f = def.f;
-	DEF(keepalive_ms) DEF(idle_timeout_ms) DEF(handshake_timeout_ms) DEF(stream_window)
-	DEF(max_stream_window) DEF(conn_window) DEF(max_conn_window) DEF(max_streams)
-	DEF(stream_send_buffer)
-#undef DEF
+	config_fill_defaults(&ep->cfg);
 	if (cfg->role != QUIC_SERVER && cfg->role != QUIC_CLIENT) {
 		snprintf(err, errlen, "the endpoint's role must be QUIC_SERVER or QUIC_CLIENT");
 		free(ep);
@@ -945,7 +955,8 @@ int quic_endpoint_new(struct event_base *base, const struct quic_config *cfg,
 	LIST_INIT(&ep->conns);
 	LIST_INIT(&ep->dirty);
 	LIST_INIT(&ep->blocked);
-	int rv = quic_tls_init(&ep->tls, cfg, err, errlen);
+	const char *which;
+	int rv = quic_tls_new(cfg, &ep->tls, &which, err, errlen);
 	if (rv < 0) {
 		free(ep);
 		return rv;
@@ -962,8 +973,40 @@ int quic_endpoint_new(struct event_base *base, const struct quic_config *cfg,
 	/* strings in the copy point to the caller's; the TLS part keeps its own copies */
 	ep->cfg.ca_file = ep->cfg.cert_file = ep->cfg.key_file = ep->cfg.key_password = NULL;
 	ep->cfg.server_name = NULL;
-	ep->cfg.alpn = ep->tls.alpn;
+	ep->cfg.alpn = ep->tls->alpn;
 	*out = ep;
+	return 0;
+}
+
+int quic_config_check(const struct quic_config *cfg, const char **which, char *err,
+		      size_t errlen)
+{
+	struct quic_tls *t;
+	int rv = quic_tls_new(cfg, &t, which, err, errlen);
+	if (rv == 0)
+		quic_tls_unref(t);
+	return rv;
+}
+
+int quic_endpoint_reconfigure(struct quic_endpoint *ep, const struct quic_config *cfg,
+			      const char **which, char *err, size_t errlen)
+{
+	*which = "ca";
+	if (cfg->role != ep->cfg.role) {
+		snprintf(err, errlen, "an endpoint cannot change its role");
+		return -EINVAL;
+	}
+	struct quic_tls *t;
+	int rv = quic_tls_new(cfg, &t, which, err, errlen);
+	if (rv < 0)
+		return rv;
+	quic_tls_unref(ep->tls);
+	ep->tls = t;
+	ep->cfg = *cfg;
+	config_fill_defaults(&ep->cfg);
+	ep->cfg.ca_file = ep->cfg.cert_file = ep->cfg.key_file = ep->cfg.key_password = NULL;
+	ep->cfg.server_name = NULL;
+	ep->cfg.alpn = t->alpn;
 	return 0;
 }
 
@@ -976,7 +1019,7 @@ void quic_endpoint_free(struct quic_endpoint *ep)
 	while (!LIST_EMPTY(&ep->socks))
 		quic_sock_close(LIST_FIRST(&ep->socks));
 	quic_cid_table_fini(&ep->cids);
-	quic_tls_fini(&ep->tls);
+	quic_tls_unref(ep->tls);
 	if (ep->reap)
 		event_free(ep->reap);
 	free(ep->tx);

@@ -13,8 +13,9 @@
  *              (quic_endpoint_adopt_fd, e.g. after UDP hole punching).
  *   connection one QUIC connection: TLS 1.3, ALPN "proxyd/1", mutual TLS with PEM files
  *              (those `proxyctl pki` makes). The server requires and verifies a client
- *              certificate against its CA and exposes its CN as the peer identity; the client
- *              verifies the server's chain and name.
+ *              certificate against its CA and exposes its CN as the peer identity (or, with
+ *              no_client_cert, asks for none); the client verifies the server's chain and
+ *              name.
  *   stream     a bidirectional QUIC stream: ordered bytes, FIN and reset both ways.
  *
  * Callbacks
@@ -56,16 +57,20 @@ enum quic_cc { QUIC_CC_CUBIC = 0, QUIC_CC_BBR, QUIC_CC_BBR2, QUIC_CC_RENO };
  * quic_config_default() or a zeroed struct. */
 struct quic_config {
 	enum quic_role role;
-	/* TLS, PEM files. ca_file: the trust anchors for the peer's certificate (required).
-	 * cert_file/key_file: our own certificate (required for a server; a client without one
-	 * is refused by any server, which tests rely on). server_name: what the client checks
-	 * the server certificate against and sends as SNI [the remote address' text]. */
+	/* TLS, PEM files. ca_file: the trust anchors for the peer's certificate (required,
+	 * except for a server with no_client_cert). cert_file/key_file: our own certificate
+	 * (required for a server; a client without one is refused by a server that requires
+	 * one). server_name: what the client checks the server certificate against (and sends
+	 * as SNI when it is a name) [none: the chain alone is checked]. */
 	const char *ca_file;
 	const char *cert_file;
 	const char *key_file;
 	const char *key_password; /* an encrypted PKCS#8 key, or NULL */
 	const char *server_name;
 	const char *alpn;         /* [QUIC_ALPN]; other values only for tests */
+	/* Server: 1 asks clients for no certificate; they prove who they are some other way
+	 * (proxyd's token in the control protocol) and quic_conn_peer_identity() is NULL. */
+	int no_client_cert;
 	enum quic_cc cc;          /* congestion control [cubic] */
 	uint32_t keepalive_ms;    /* PING when idle this long [15000]; UINT32_MAX: never */
 	uint32_t idle_timeout_ms; /* the connection dies after this silence [60000] */
@@ -97,6 +102,8 @@ struct quic_close_info {
 	int by_peer;        /* 1: the peer closed (its CONNECTION_CLOSE); 0: we did */
 	uint64_t code;      /* application or transport error code */
 	char reason[256];   /* a human-readable sentence; for APPLICATION the peer's reason */
+	int cert_refused;   /* HANDSHAKE: a certificate (or its absence) was refused, by us or by
+	                     * the peer: trying again with the same files will not help */
 };
 
 enum quic_dir { QUIC_DIR_READ = 1, QUIC_DIR_WRITE = 2 };
@@ -152,6 +159,16 @@ struct quic_conn_stats {
 int quic_endpoint_new(struct event_base *base, const struct quic_config *cfg,
 		      const struct quic_callbacks *cb, void *arg, struct quic_endpoint **out,
 		      char *err, size_t errlen);
+/* Loads cfg's TLS files the way quic_endpoint_new does, without an endpoint (a configuration
+ * check). On failure *which is "ca" (the trust file) or "cert" (certificate and key) and
+ * err says why; -EINVAL or -ENOMEM. */
+int quic_config_check(const struct quic_config *cfg, const char **which, char *err,
+		      size_t errlen);
+/* New settings for the connections an endpoint makes or accepts from now on (a reload);
+ * those it has keep theirs. The role cannot change. On failure nothing changes, *which and
+ * err as for quic_config_check. */
+int quic_endpoint_reconfigure(struct quic_endpoint *ep, const struct quic_config *cfg,
+			      const char **which, char *err, size_t errlen);
 /* Binds a UDP socket to addr (a server's listening address; a client's local address). */
 int quic_endpoint_bind(struct quic_endpoint *ep, const struct sockaddr *addr, socklen_t len);
 /* Takes an already-bound UDP socket (e.g. hole-punched); the endpoint owns and closes it. */

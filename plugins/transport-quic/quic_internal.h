@@ -74,20 +74,32 @@ void quic_sock_on_write(int fd, short what, void *arg);
 int quic_sockaddr_eq(const struct sockaddr *a, const struct sockaddr *b);
 
 /* ---- quic_tls.c ---- */
+/* An endpoint's TLS settings. Reference-counted: each connection keeps the one it was born
+ * with (its GnuTLS session points into the credentials), so quic_endpoint_reconfigure can
+ * install new files for new connections while older ones go on. */
 struct quic_tls {
 	gnutls_certificate_credentials_t cred;
 	char *server_name;
 	char *alpn;
+	int server;
+	int no_client_cert;
+	unsigned refs;
 };
-int quic_tls_init(struct quic_tls *t, const struct quic_config *cfg, char *err, size_t errlen);
-void quic_tls_fini(struct quic_tls *t);
+/* Loads cfg's files. On failure *which names the file's part ("ca" or "cert") and err says
+ * why; -EINVAL or -ENOMEM. */
+int quic_tls_new(const struct quic_config *cfg, struct quic_tls **out, const char **which,
+		 char *err, size_t errlen);
+void quic_tls_unref(struct quic_tls *t);
+/* Makes c's GnuTLS session from its endpoint's current settings (c takes a reference). */
 int quic_tls_session_new(struct quic_conn *c);
 /* Fills c->peer_identity from the peer certificate's CN. */
 void quic_tls_peer_identity(struct quic_conn *c);
-/* Why our side's handshake failed, from GnuTLS' verification status and our alert. */
-void quic_tls_failure_reason(struct quic_conn *c, char *buf, size_t len);
-/* A sentence for a TLS alert the peer sent us (crypto error 0x100 + alert). */
-void quic_tls_alert_reason(int server, uint8_t alert, char *buf, size_t len);
+/* Why our side's handshake failed, from GnuTLS' verification status and our alert. Returns 1
+ * when it failed because we refused the peer's certificate (or its lack of one). */
+int quic_tls_failure_reason(struct quic_conn *c, char *buf, size_t len);
+/* A sentence for a TLS alert the peer sent us (crypto error 0x100 + alert). Returns 1 for
+ * the alerts that say our certificate was refused. */
+int quic_tls_alert_reason(int server, uint8_t alert, char *buf, size_t len);
 
 /* ---- streams (quic_stream.c) ---- */
 struct quic_chunk {
@@ -148,6 +160,7 @@ struct quic_conn {
 	ngtcp2_conn *conn;
 	ngtcp2_crypto_conn_ref conn_ref; /* GnuTLS' session pointer (P7) */
 	gnutls_session_t tls;
+	struct quic_tls *tls_cfg; /* the settings tls was made with (a reference) */
 	void *user;
 	enum quic_conn_state state;
 	struct quic_sock *sock; /* the socket of the current path */
@@ -181,7 +194,7 @@ struct quic_endpoint {
 	struct quic_config cfg;
 	struct quic_callbacks cb;
 	void *arg;
-	struct quic_tls tls;
+	struct quic_tls *tls; /* for new connections */
 	struct quic_cid_table cids;
 	LIST_HEAD(, quic_sock) socks;
 	LIST_HEAD(, quic_conn) conns;

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "quic_internal.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <gnutls/x509.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
@@ -19,25 +20,41 @@ static const char PRIORITY[] =
 	"-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-CCM:"
 	"-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1";
 
-int quic_tls_init(struct quic_tls *t, const struct quic_config *cfg, char *err, size_t errlen)
+int quic_tls_new(const struct quic_config *cfg, struct quic_tls **out, const char **which,
+		 char *err, size_t errlen)
 {
-	memset(t, 0, sizeof *t);
+	int server = cfg->role == QUIC_SERVER;
+	/* a server that asks for no client certificate has nothing to verify with a CA */
+	int no_client_cert = server && cfg->no_client_cert;
+	*which = "ca";
+	struct quic_tls *t = calloc(1, sizeof *t);
+	if (!t) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	t->refs = 1;
+	t->server = server;
+	t->no_client_cert = no_client_cert;
 	int rv = gnutls_certificate_allocate_credentials(&t->cred);
 	if (rv < 0) {
 		snprintf(err, errlen, "gnutls: %s", gnutls_strerror(rv));
+		free(t);
 		return -ENOMEM;
 	}
-	if (!cfg->ca_file) {
+	if (cfg->ca_file) {
+		/* returns the number of certificates loaded, not 0 */
+		rv = gnutls_certificate_set_x509_trust_file(t->cred, cfg->ca_file,
+							    GNUTLS_X509_FMT_PEM);
+		if (rv <= 0) {
+			snprintf(err, errlen, "%s: %s", cfg->ca_file,
+				 rv == 0 ? "no certificate in the file" : gnutls_strerror(rv));
+			goto fail;
+		}
+	} else if (!no_client_cert) {
 		snprintf(err, errlen, "no CA file: the peer's certificate cannot be verified");
 		goto fail;
 	}
-	/* returns the number of certificates loaded, not 0 */
-	rv = gnutls_certificate_set_x509_trust_file(t->cred, cfg->ca_file, GNUTLS_X509_FMT_PEM);
-	if (rv <= 0) {
-		snprintf(err, errlen, "%s: %s", cfg->ca_file,
-			 rv == 0 ? "no certificate in the file" : gnutls_strerror(rv));
-		goto fail;
-	}
+	*which = "cert";
 	if (cfg->cert_file || cfg->key_file) {
 		if (!cfg->cert_file || !cfg->key_file) {
 			snprintf(err, errlen, "a certificate needs both its file and its key file");
@@ -51,7 +68,7 @@ int quic_tls_init(struct quic_tls *t, const struct quic_config *cfg, char *err, 
 				 gnutls_strerror(rv));
 			goto fail;
 		}
-	} else if (cfg->role == QUIC_SERVER) {
+	} else if (server) {
 		snprintf(err, errlen, "a QUIC server needs a certificate and a key");
 		goto fail;
 	}
@@ -60,23 +77,31 @@ int quic_tls_init(struct quic_tls *t, const struct quic_config *cfg, char *err, 
 		t->server_name = strdup(cfg->server_name);
 	if (!t->alpn || (cfg->server_name && !t->server_name)) {
 		snprintf(err, errlen, "out of memory");
-		quic_tls_fini(t);
+		quic_tls_unref(t);
 		return -ENOMEM;
 	}
+	*out = t;
 	return 0;
 fail:
-	gnutls_certificate_free_credentials(t->cred);
-	t->cred = NULL;
+	quic_tls_unref(t);
 	return -EINVAL;
 }
 
-void quic_tls_fini(struct quic_tls *t)
+void quic_tls_unref(struct quic_tls *t)
 {
+	if (!t || --t->refs > 0)
+		return;
 	if (t->cred)
 		gnutls_certificate_free_credentials(t->cred);
 	free(t->server_name);
 	free(t->alpn);
-	memset(t, 0, sizeof *t);
+	free(t);
+}
+
+static int is_ip_literal(const char *name)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	return inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;
 }
 
 static struct quic_conn *session_conn(gnutls_session_t s)
@@ -95,14 +120,14 @@ static int alpn_hook(gnutls_session_t s, unsigned htype, unsigned when, unsigned
 		return 0;
 	struct quic_conn *c = session_conn(s);
 	snprintf(c->alpn_error, sizeof c->alpn_error,
-		 "the client offered no ALPN \"%s\" (not a proxyd QUIC client?)", c->ep->tls.alpn);
+		 "the client offered no ALPN \"%s\" (not a proxyd QUIC client?)", c->tls_cfg->alpn);
 	return GNUTLS_E_NO_APPLICATION_PROTOCOL;
 }
 
 int quic_tls_session_new(struct quic_conn *c)
 {
-	struct quic_tls *t = &c->ep->tls;
-	int server = c->ep->cfg.role == QUIC_SERVER;
+	struct quic_tls *t = c->ep->tls;
+	int server = t->server;
 	gnutls_session_t s;
 	unsigned flags = server ? GNUTLS_SERVER | GNUTLS_NO_AUTO_SEND_TICKET : GNUTLS_CLIENT;
 	if (gnutls_init(&s, flags | GNUTLS_NO_END_OF_EARLY_DATA) < 0)
@@ -122,20 +147,30 @@ int quic_tls_session_new(struct quic_conn *c)
 	if (server) {
 		gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_CLIENT_HELLO, GNUTLS_HOOK_POST,
 						   alpn_hook);
-		gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUIRE);
-		/* No CA names in CertificateRequest: a client whose certificate is from another
-		 * CA then still sends it and we can say why it is refused (notes P4). */
-		gnutls_certificate_send_x509_rdn_sequence(s, 1);
-		gnutls_session_set_verify_cert(s, NULL, 0);
+		if (t->no_client_cert) {
+			/* clients prove who they are some other way (proxyd's token) */
+			gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
+		} else {
+			gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUIRE);
+			/* No CA names in CertificateRequest: a client whose certificate is from
+			 * another CA then still sends it and we can say why it is refused (notes
+			 * P4). */
+			gnutls_certificate_send_x509_rdn_sequence(s, 1);
+			gnutls_session_set_verify_cert(s, NULL, 0);
+		}
 	} else {
 		const char *name = t->server_name;
-		if (name) {
+		/* SNI carries host names only (RFC 6066 3); an address is still verified against
+		 * the certificate's IP SANs below */
+		if (name && !is_ip_literal(name)) {
 			if (gnutls_server_name_set(s, GNUTLS_NAME_DNS, name, strlen(name)) < 0)
 				goto fail;
 		}
 		gnutls_session_set_verify_cert(s, name, 0);
 	}
 	c->tls = s;
+	c->tls_cfg = t;
+	t->refs++;
 	return 0;
 fail:
 	gnutls_deinit(s);
@@ -168,9 +203,9 @@ static const char *alert_name(uint8_t alert)
 	return n ? n : "unknown alert";
 }
 
-void quic_tls_failure_reason(struct quic_conn *c, char *buf, size_t len)
+int quic_tls_failure_reason(struct quic_conn *c, char *buf, size_t len)
 {
-	int server = c->ep->cfg.role == QUIC_SERVER;
+	int server = c->tls_cfg->server;
 	const char *peer = server ? "client" : "server";
 	uint8_t alert = ngtcp2_conn_get_tls_alert(c->conn);
 	unsigned status = gnutls_session_get_verify_cert_status(c->tls);
@@ -183,6 +218,7 @@ void quic_tls_failure_reason(struct quic_conn *c, char *buf, size_t len)
 		snprintf(buf, len,
 			 "TLS handshake refused: the client presented no certificate (mutual TLS "
 			 "is required)");
+		return 1;
 	} else if (status && status != (unsigned)-1) {
 		gnutls_datum_t out = {0};
 		if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) ==
@@ -194,18 +230,21 @@ void quic_tls_failure_reason(struct quic_conn *c, char *buf, size_t len)
 			snprintf(buf, len, "TLS handshake refused: the %s certificate is not valid",
 				 peer);
 		}
+		return 1;
 	} else if (alert == GNUTLS_A_NO_APPLICATION_PROTOCOL) {
 		snprintf(buf, len, "TLS handshake refused: no common ALPN (we want \"%s\")",
-			 c->ep->tls.alpn);
+			 c->tls_cfg->alpn);
 	} else {
 		snprintf(buf, len, "TLS handshake failed: we sent alert %u (%s)", alert,
 			 alert_name(alert));
 	}
+	return 0;
 }
 
-void quic_tls_alert_reason(int server, uint8_t alert, char *buf, size_t len)
+int quic_tls_alert_reason(int server, uint8_t alert, char *buf, size_t len)
 {
 	const char *why;
+	int cert = 1;
 	switch (alert) {
 	case GNUTLS_A_CERTIFICATE_REQUIRED:
 		why = "the server requires a client certificate and got none";
@@ -225,11 +264,14 @@ void quic_tls_alert_reason(int server, uint8_t alert, char *buf, size_t len)
 		break;
 	case GNUTLS_A_NO_APPLICATION_PROTOCOL:
 		why = "no common ALPN protocol (the peer is not proxyd, or another version)";
+		cert = 0;
 		break;
 	default:
 		why = "the peer refused the TLS handshake";
+		cert = 0;
 		break;
 	}
 	snprintf(buf, len, "TLS handshake refused by the %s: %s (alert %u %s)",
 		 server ? "client" : "server", why, alert, alert_name(alert));
+	return cert;
 }

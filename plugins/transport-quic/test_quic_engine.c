@@ -337,16 +337,22 @@ static void client_cfg(struct quic_config *cfg)
 	cfg->server_name = "localhost";
 }
 
-static void client_start(struct client *cl, const struct quic_config *cfg)
+static void client_start_to(struct client *cl, const struct quic_config *cfg,
+			    const struct sockaddr_in *to)
 {
 	char err[256];
 	memset(cl, 0, sizeof *cl);
 	int rv = quic_endpoint_new(base, cfg, &cl_cb, cl, &cl->ep, err, sizeof err);
 	if (rv < 0)
 		fail_msg("client endpoint: %s", err);
-	assert_int_equal(quic_endpoint_connect(cl->ep, (struct sockaddr *)&server_addr,
-					       sizeof server_addr, NULL, &cl->conn),
+	assert_int_equal(quic_endpoint_connect(cl->ep, (const struct sockaddr *)to, sizeof *to,
+					       NULL, &cl->conn),
 			 0);
+}
+
+static void client_start(struct client *cl, const struct quic_config *cfg)
+{
+	client_start_to(cl, cfg, &server_addr);
 }
 
 static void client_stop(struct client *cl)
@@ -407,6 +413,8 @@ static void refused(const char *what, struct quic_config *cfg, const char *clien
 	assert_true(RUN_UNTIL(cl.closed, 5000));
 	assert_false(cl.ready);
 	assert_int_equal(cl.close.kind, QUIC_CLOSE_HANDSHAKE);
+	/* only an ALPN mismatch is not about a certificate */
+	assert_int_equal(cl.close.cert_refused, strstr(what, "ALPN") == NULL);
 	printf("  %s:\n    client: %s\n", what, cl.close.reason);
 	if (!strstr(cl.close.reason, client_says))
 		fail_msg("client reason lacks \"%s\"", client_says);
@@ -457,6 +465,86 @@ static void other_failures_explained(void **state)
 	client_cfg(&cfg);
 	cfg.alpn = "other/9";
 	refused("ALPN mismatch", &cfg, "ALPN", "ALPN");
+}
+
+/* A server that asks for no client certificate (proxyd authenticates such agents with a
+ * token in its control protocol): clients with and without one are accepted, neither gets an
+ * identity. A reconfiguration that requires certificates applies to new connections only. */
+static void no_client_cert_mode(void **state)
+{
+	struct quic_config scfg, cfg;
+	struct quic_endpoint *open_srv;
+	struct sockaddr_in addr;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char err[256];
+	const char *which;
+	quic_config_default(&scfg);
+	scfg.role = QUIC_SERVER;
+	scfg.cert_file = pki.server_crt;
+	scfg.key_file = pki.server_key;
+	scfg.no_client_cert = 1; /* and no ca_file: nothing to verify */
+	assert_int_equal(quic_config_check(&scfg, &which, err, sizeof err), 0);
+	if (quic_endpoint_new(base, &scfg, &srv_cb, NULL, &open_srv, err, sizeof err) < 0)
+		fail_msg("server endpoint: %s", err);
+	memset(&addr, 0, sizeof addr);
+	addr.sin_family = AF_INET;
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(quic_endpoint_bind(open_srv, (struct sockaddr *)&addr, sizeof addr), 0);
+	quic_endpoint_local_addr(open_srv, &ss, &len);
+	memcpy(&addr, &ss, sizeof addr);
+
+	struct client anon, withcert;
+	client_cfg(&cfg);
+	cfg.cert_file = cfg.key_file = NULL;
+	int ready0 = srv.ready;
+	client_start_to(&anon, &cfg, &addr);
+	assert_true(RUN_UNTIL(anon.ready || anon.closed, 5000));
+	if (!anon.ready)
+		fail_msg("a client without a certificate: %s", anon.close.reason);
+	assert_true(RUN_UNTIL(srv.ready > ready0, 2000));
+	assert_string_equal(srv.identity, "(none)");
+	struct xfer x;
+	xfer_start(&anon, &x, 11, 100000);
+	assert_true(RUN_UNTIL(x.eof && x.closed, 5000));
+	assert_int_equal(x.recvd, 100000);
+	assert_false(x.bad);
+
+	client_cfg(&cfg);
+	ready0 = srv.ready;
+	client_start_to(&withcert, &cfg, &addr);
+	assert_true(RUN_UNTIL(withcert.ready || withcert.closed, 5000));
+	assert_true(withcert.ready);
+	assert_true(RUN_UNTIL(srv.ready > ready0, 2000));
+	assert_string_equal(srv.identity, "(none)"); /* not asked for, so not sent */
+	client_stop(&withcert);
+
+	/* now require certificates: a new cert-less client is refused, the old one lives */
+	scfg.no_client_cert = 0;
+	scfg.ca_file = pki.ca;
+	assert_int_equal(quic_endpoint_reconfigure(open_srv, &scfg, &which, err, sizeof err), 0);
+	struct client late;
+	client_cfg(&cfg);
+	cfg.cert_file = cfg.key_file = NULL;
+	client_start_to(&late, &cfg, &addr);
+	assert_true(RUN_UNTIL(late.closed, 5000));
+	assert_false(late.ready);
+	assert_int_equal(late.close.kind, QUIC_CLOSE_HANDSHAKE);
+	assert_true(late.close.cert_refused);
+	printf("  after reconfiguration, a client without a certificate: %s\n", late.close.reason);
+	client_stop(&late);
+	xfer_start(&anon, &x, 12, 100000);
+	assert_true(RUN_UNTIL(x.eof && x.closed, 5000));
+	assert_int_equal(x.recvd, 100000);
+	client_stop(&anon);
+
+	/* a bad file is named, and the endpoint keeps its settings */
+	scfg.ca_file = "/nonexistent/ca.crt";
+	assert_int_not_equal(quic_endpoint_reconfigure(open_srv, &scfg, &which, err, sizeof err),
+			     0);
+	assert_string_equal(which, "ca");
+	assert_non_null(strstr(err, "/nonexistent/ca.crt"));
+	quic_endpoint_free(open_srv);
 }
 
 static void streams_100_echo(void **state)
@@ -801,6 +889,7 @@ int main(void)
 		cmocka_unit_test(handshake_mtls_identity),
 		cmocka_unit_test(no_client_cert_refused),
 		cmocka_unit_test(other_failures_explained),
+		cmocka_unit_test(no_client_cert_mode),
 		cmocka_unit_test(streams_100_echo),
 		cmocka_unit_test(bulk_64mib_each_way),
 		cmocka_unit_test(fin_and_reset_both_ways),
