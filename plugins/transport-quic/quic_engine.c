@@ -38,9 +38,9 @@ void quic_config_default(struct quic_config *cfg)
 	cfg->handshake_timeout_ms = 10000;
 	cfg->stream_window = 256 * 1024;
 	cfg->max_stream_window = 16 * 1024 * 1024;
-	cfg->conn_window = 1024 * 1024;
-	cfg->max_conn_window = 32 * 1024 * 1024;
 	cfg->max_streams = 1024;
+	cfg->conn_window = (uint64_t)cfg->max_streams * cfg->max_stream_window;
+	cfg->max_conn_window = cfg->conn_window;
 	cfg->stream_send_buffer = 1024 * 1024;
 }
 
@@ -927,9 +927,12 @@ static void config_fill_defaults(struct quic_config *cfg)
 	if (!cfg->f)              \
 		cfg->f = def.f;
 	DEF(keepalive_ms) DEF(idle_timeout_ms) DEF(handshake_timeout_ms) DEF(stream_window)
-	DEF(max_stream_window) DEF(conn_window) DEF(max_conn_window) DEF(max_streams)
-	DEF(stream_send_buffer)
+	DEF(max_stream_window) DEF(max_streams) DEF(stream_send_buffer)
 #undef DEF
+	if (!cfg->conn_window)
+		cfg->conn_window = (uint64_t)cfg->max_streams * cfg->max_stream_window;
+	if (cfg->max_conn_window < cfg->conn_window)
+		cfg->max_conn_window = cfg->conn_window;
 }
 
 int quic_endpoint_new(struct event_base *base, const struct quic_config *cfg,

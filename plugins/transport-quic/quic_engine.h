@@ -77,8 +77,13 @@ struct quic_config {
 	uint32_t handshake_timeout_ms; /* [10000] */
 	uint32_t stream_window;   /* initial receive window per stream [256 KiB] */
 	uint32_t max_stream_window; /* its auto-tuning cap [16 MiB] */
-	uint32_t conn_window;     /* initial receive window per connection [1 MiB] */
-	uint32_t max_conn_window; /* [32 MiB] */
+	/* The connection's receive window [max_streams x max_stream_window, i.e. no limit of its
+	 * own]. A stream whose reader stalls keeps its unread bytes, and they count against the
+	 * connection's window too: a smaller one lets a few stalled streams block every other
+	 * stream, the control stream included (seen: the agent's PINGs went unanswered for 60 s
+	 * behind one stalled echo). The multiplexer has per-stream windows only; so does this. */
+	uint64_t conn_window;
+	uint64_t max_conn_window; /* [the same] */
 	uint32_t max_streams;     /* concurrent bidi streams the peer may open [1024] */
 	uint32_t stream_send_buffer; /* bytes a stream buffers until acked [1 MiB] */
 	int no_gso;               /* 1: never use UDP_SEGMENT (sendmmsg only) */
