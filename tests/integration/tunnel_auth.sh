@@ -15,7 +15,7 @@ printf 'agent-2 %s\n' "correct-horse-battery-staple-2" >"$TMP/tokens"
 # mTLS listener as usual, plus a TLS listener without client certificates for tokens.
 TOKEN_PORT=$(free_port)
 write_server_conf "tokens_file = \"tokens\";"
-sed -i "s#client_ca = \"pki/ca.crt\"; } );#client_ca = \"pki/ca.crt\"; },\n             { transport = \"tcp\"; address = \"127.0.0.1:$TOKEN_PORT\"; cert = \"pki/localhost.crt\"; key = \"pki/localhost.key\"; } );#" "$TMP/server.conf"
+sed -i "s#client_ca = \"pki/ca.crt\"; } );#client_ca = \"pki/ca.crt\"; },\n             { transport = \"$TRANSPORT\"; address = \"127.0.0.1:$TOKEN_PORT\"; cert = \"pki/localhost.crt\"; key = \"pki/localhost.key\"; } );#" "$TMP/server.conf"
 start_echo_service
 start_server
 
