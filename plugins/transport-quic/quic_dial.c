@@ -160,7 +160,7 @@ static int dial_error(const struct qt_dial *t, const struct quic_close_info *in,
 			 t->ep.address, where, in->reason);
 		return -ETIMEDOUT;
 	case QUIC_CLOSE_HANDSHAKE:
-		snprintf(buf, len, "TLS handshake with %s%s: %s", t->ep.address, where, in->reason);
+		snprintf(buf, len, "QUIC handshake with %s%s: %s", t->ep.address, where, in->reason);
 		/* a certificate refused either way: trying again will not help */
 		return in->cert_refused ? -EACCES : -EPROTO;
 	case QUIC_CLOSE_APPLICATION:

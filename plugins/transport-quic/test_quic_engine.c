@@ -446,21 +446,24 @@ static void other_failures_explained(void **state)
 	cfg.cert_file = pki.rogue_crt;
 	cfg.key_file = pki.rogue_key;
 	refused("client certificate from another CA", &cfg, "does not accept our certificate",
-		"client certificate is not valid");
+		"unable to get local issuer certificate (the client's certificate)");
 
 	client_cfg(&cfg);
 	cfg.cert_file = pki.expired_crt;
 	cfg.key_file = pki.expired_key;
-	refused("expired client certificate", &cfg, "refused by the server", "expired");
+	refused("expired client certificate", &cfg, "refused by the server",
+		"certificate has expired");
 
 	client_cfg(&cfg);
 	cfg.ca_file = pki.other_ca;
-	refused("server certificate from an unknown CA", &cfg, "server certificate is not valid",
+	refused("server certificate from an unknown CA", &cfg,
+		"certificate verify failed: unable to get local issuer certificate (the server's",
 		NULL);
 
 	client_cfg(&cfg);
 	cfg.server_name = "not-the-server.example";
-	refused("server name mismatch", &cfg, "does not match", NULL);
+	refused("server name mismatch", &cfg, "hostname mismatch (the server's certificate, "
+		"expected 'not-the-server.example')", NULL);
 
 	client_cfg(&cfg);
 	cfg.alpn = "other/9";
