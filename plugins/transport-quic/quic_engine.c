@@ -263,20 +263,21 @@ static int cb_stream_open(ngtcp2_conn *conn, int64_t id, void *ud)
 static int cb_recv_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t id, uint64_t offset,
 			       const uint8_t *data, size_t len, void *ud, void *sud)
 {
-	struct quic_conn *c = ud;
 	struct quic_stream *s = sud;
-	if (!s || s->rx_reset) {
-		/* nobody reads it: give the credit back at once */
-		ngtcp2_conn_extend_max_offset(conn, len);
-		return 0;
-	}
+	/* The connection's credit goes back as bytes arrive, the stream's only as the owner
+	 * reads them (quic_stream_read). A stream whose reader stalls then holds at most its
+	 * own window; if it held connection credit too, one stalled stream whose window had
+	 * grown would, once its unread bytes filled the connection's window, stop every other
+	 * stream of the connection, the owner's control stream with them. */
+	ngtcp2_conn_extend_max_offset(conn, len);
+	if (!s || s->rx_reset)
+		return 0; /* nobody reads it */
 	if (len && evbuffer_add(s->rx, data, len) < 0)
 		return NGTCP2_ERR_CALLBACK_FAILURE;
 	if (flags & NGTCP2_STREAM_DATA_FLAG_FIN)
 		s->rx_fin = 1;
 	if (len || s->rx_fin)
 		quic_stream_post(s, QS_EV_READABLE);
-	(void)c;
 	return 0;
 }
 
@@ -319,11 +320,8 @@ static int cb_stream_reset(ngtcp2_conn *conn, int64_t id, uint64_t final_size, u
 		return 0;
 	s->rx_reset = 1;
 	s->reset_read_code = code;
-	size_t unread = evbuffer_get_length(s->rx);
-	if (unread) {
-		evbuffer_drain(s->rx, unread);
-		ngtcp2_conn_extend_max_offset(conn, unread);
-	}
+	/* unread bytes are dropped (their connection credit went back as they arrived) */
+	evbuffer_drain(s->rx, evbuffer_get_length(s->rx));
 	quic_stream_post(s, QS_EV_RESET_READ);
 	return 0;
 }

@@ -225,9 +225,11 @@ ssize_t quic_stream_write(struct quic_stream *s, const void *buf, size_t len);
 size_t quic_stream_write_space(const struct quic_stream *s);
 /* FIN after the buffered bytes. */
 int quic_stream_shutdown(struct quic_stream *s);
-/* Copies up to len received bytes out, in order, and gives the peer as much new flow-control
- * credit (stream and connection) as was read: a reader that stops reading stalls only its
- * stream. Returns 0 when nothing is buffered; quic_stream_eof() then tells the FIN. */
+/* Copies up to len received bytes out, in order, and gives the peer as much new stream
+ * credit as was read: a reader that stops reading stalls only its stream, which then holds at
+ * most its window of unread bytes (connection credit is returned as bytes arrive, so a
+ * stalled stream cannot use up the connection's). Returns 0 when nothing is buffered;
+ * quic_stream_eof() then tells the FIN. */
 ssize_t quic_stream_read(struct quic_stream *s, void *buf, size_t len);
 size_t quic_stream_readable_bytes(const struct quic_stream *s);
 /* 1 when the peer's FIN was read (every byte before it has been read). */

@@ -216,6 +216,7 @@ struct xfer {
 	const char *prefix; /* sent first ("RST!", "SINK") */
 	int fin_sent, eof, closed, bad, resets;
 	int raw; /* benchmark: send a constant buffer, neither generated nor hashed */
+	int stall; /* never read what arrives (a stalled reader) */
 	uint64_t close_code, reset_code;
 };
 
@@ -277,6 +278,8 @@ static void cl_readable(struct quic_stream *s, void *arg)
 	struct xfer *x = quic_stream_user(s);
 	uint8_t buf[65536], want[65536];
 	ssize_t n;
+	if (x->stall)
+		return;
 	while ((n = quic_stream_read(s, buf, sizeof buf)) > 0) {
 		x->hash_rx = fnv(x->hash_rx, buf, (size_t)n);
 		if (!x->prefix) {
@@ -636,6 +639,47 @@ static void fin_and_reset_both_ways(void **state)
 	client_stop(&cl);
 }
 
+/* Readers that stop reading stall their own streams only: with a connection window no larger
+ * than what four stalled streams hold unread, another stream still gets through (and the
+ * connection's window is not theirs to use up). */
+static void stalled_streams_leave_the_connection_open(void **state)
+{
+	struct quic_config cfg;
+	struct client cl;
+	client_cfg(&cfg);
+	cfg.stream_window = 256 * 1024;
+	cfg.max_stream_window = 256 * 1024;
+	cfg.conn_window = 1024 * 1024;
+	cfg.max_conn_window = 1024 * 1024; /* no auto-tuning past it */
+	client_start(&cl, &cfg);
+	assert_true(RUN_UNTIL(cl.ready || cl.closed, 5000));
+	assert_true(cl.ready);
+	enum { NSTALL = 4 };
+	struct xfer stalled[NSTALL];
+	for (int i = 0; i < NSTALL; i++) {
+		xfer_start(&cl, &stalled[i], 300 + (uint64_t)i, 1 << 20);
+		stalled[i].stall = 1;
+	}
+	/* the server's echoes fill the four stream windows: 1 MiB unread on our side */
+	struct quic_conn_stats st;
+	assert_true(RUN_UNTIL(({
+					quic_conn_get_stats(cl.conn, &st);
+					st.bytes_recv > (uint64_t)NSTALL * 256 * 1024;
+				}),
+			      5000));
+	RUN_UNTIL(0, 200);
+	struct xfer b;
+	xfer_start(&cl, &b, 400, 64 * 1024);
+	assert_true(RUN_UNTIL(b.eof && b.closed, 5000));
+	assert_int_equal(b.recvd, 64 * 1024);
+	assert_false(b.bad);
+	for (int i = 0; i < NSTALL; i++)
+		assert_false(stalled[i].closed);
+	printf("  a stream beside %d stalled ones (1 MiB unread, connection window 1 MiB): done\n",
+	       NSTALL);
+	client_stop(&cl);
+}
+
 static void migration_mid_transfer(void **state)
 {
 	struct client cl;
@@ -896,6 +940,7 @@ int main(void)
 		cmocka_unit_test(streams_100_echo),
 		cmocka_unit_test(bulk_64mib_each_way),
 		cmocka_unit_test(fin_and_reset_both_ways),
+		cmocka_unit_test(stalled_streams_leave_the_connection_open),
 		cmocka_unit_test(migration_mid_transfer),
 		cmocka_unit_test(keepalive_outlives_idle_timeout),
 		cmocka_unit_test(clean_close_code_and_reason),
