@@ -641,7 +641,10 @@ void quic_conn_input(struct quic_sock *sock, const struct sockaddr *local,
 	ngtcp2_pkt_info pi = {0};
 	c->bytes_recv += len;
 	c->pkts_recv++;
-	rv = ngtcp2_conn_read_pkt(c->conn, &path, &pi, pkt, len, quic_now());
+	uint64_t now = quic_now();
+	rv = ngtcp2_conn_read_pkt(c->conn, &path, &pi, pkt, len, now);
+	if (rv == 0)
+		c->last_rx_ns = now;
 	if (rv == NGTCP2_ERR_DRAINING)
 		conn_peer_closed(c);
 	else if (rv != 0)
@@ -649,6 +652,46 @@ void quic_conn_input(struct quic_sock *sock, const struct sockaddr *local,
 	if (!c->dirty) {
 		c->dirty = 1;
 		LIST_INSERT_HEAD(&ep->dirty, c, dirty_link);
+	}
+}
+
+/* ICMP is not authenticated, so it ends a connection only where QUIC itself has nothing
+ * better: during the handshake (a dial to a closed port fails at once instead of after the
+ * handshake timeout), or when the peer has been silent for a while (a crashed server is
+ * noticed in a second or two instead of after the idle timeout). A forged error against a
+ * live connection is ignored: the peer's own packets keep arriving. */
+#define UNREACHABLE_SILENCE_NS (1 * NGTCP2_SECONDS)
+
+void quic_conn_unreachable(struct quic_sock *sock, const struct sockaddr *remote, int err)
+{
+	struct quic_endpoint *ep = sock->ep;
+	uint64_t now = quic_now();
+	struct quic_conn *c;
+	LIST_FOREACH(c, &ep->conns, link) {
+		if (c->state > QC_READY || c->close_pending)
+			continue;
+		const ngtcp2_path *p = ngtcp2_conn_get_path(c->conn);
+		if (!quic_sockaddr_eq(p->remote.addr, remote))
+			continue;
+		uint64_t heard = c->last_rx_ns ? c->last_rx_ns : c->created_ns;
+		if (c->state == QC_READY && now - heard < UNREACHABLE_SILENCE_NS)
+			continue;
+		char addr[INET6_ADDRSTRLEN] = "?";
+		if (remote->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)remote)->sin_addr,
+				  addr, sizeof addr);
+		else
+			inet_ntop(AF_INET6,
+				  &((const struct sockaddr_in6 *)(const void *)remote)->sin6_addr, addr,
+				  sizeof addr);
+		unsigned port = ntohs(remote->sa_family == AF_INET
+					      ? ((const struct sockaddr_in *)(const void *)remote)->sin_port
+					      : ((const struct sockaddr_in6 *)(const void *)remote)->sin6_port);
+		conn_terminate(c, QUIC_CLOSE_UNREACHABLE, 1, (uint64_t)err, QC_DEAD,
+			       "%s%s%s:%u is unreachable (ICMP: %s)%s",
+			       remote->sa_family == AF_INET6 ? "[" : "", addr,
+			       remote->sa_family == AF_INET6 ? "]" : "", port, strerror(err),
+			       c->state == QC_HANDSHAKE ? "" : " and silent");
 	}
 }
 

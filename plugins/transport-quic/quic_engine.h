@@ -95,6 +95,9 @@ enum quic_close_kind {
 	QUIC_CLOSE_IDLE,            /* idle timeout (no packets for idle_timeout_ms) */
 	QUIC_CLOSE_HANDSHAKE_TIMEOUT,
 	QUIC_CLOSE_INTERNAL,        /* a local failure (memory, socket) */
+	QUIC_CLOSE_UNREACHABLE,     /* ICMP says nothing answers at the peer's address (its port
+	                             * is closed: a crashed server, a dial to the wrong port), and
+	                             * nothing was heard from it lately; code is the errno */
 };
 
 struct quic_close_info {

@@ -20,6 +20,7 @@
 #include "test_quic_certs.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <netinet/in.h>
@@ -28,6 +29,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 static struct event_base *base;
 static struct test_pki pki;
@@ -680,6 +682,66 @@ static void stalled_streams_leave_the_connection_open(void **state)
 	client_stop(&cl);
 }
 
+/* ICMP port unreachable: a dial to a closed port fails at once, and a server that vanished
+ * (its socket closed, as when it crashes) is noticed once it has been silent for a second,
+ * not after the idle timeout. */
+static void unreachable_peer(void **state)
+{
+	struct quic_config cfg;
+	struct client cl;
+	client_cfg(&cfg);
+	/* a port nobody listens on */
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in closed = {.sin_family = AF_INET};
+	closed.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof closed;
+	assert_int_equal(bind(fd, (struct sockaddr *)&closed, sizeof closed), 0);
+	getsockname(fd, (struct sockaddr *)&closed, &len);
+	close(fd);
+	double t0 = now_s();
+	client_start_to(&cl, &cfg, &closed);
+	assert_true(RUN_UNTIL(cl.closed, 3000));
+	assert_int_equal(cl.close.kind, QUIC_CLOSE_UNREACHABLE);
+	assert_int_equal(cl.close.code, ECONNREFUSED);
+	printf("  dial to a closed port: \"%s\" after %.0f ms\n", cl.close.reason,
+	       (now_s() - t0) * 1000);
+	quic_endpoint_free(cl.ep);
+
+	/* a server that goes away under a connection */
+	struct quic_config scfg;
+	struct quic_endpoint *gone;
+	struct sockaddr_in addr = {.sin_family = AF_INET};
+	struct sockaddr_storage ss;
+	char err[256];
+	quic_config_default(&scfg);
+	scfg.role = QUIC_SERVER;
+	scfg.ca_file = pki.ca;
+	scfg.cert_file = pki.server_crt;
+	scfg.key_file = pki.server_key;
+	if (quic_endpoint_new(base, &scfg, &srv_cb, NULL, &gone, err, sizeof err) < 0)
+		fail_msg("server endpoint: %s", err);
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(quic_endpoint_bind(gone, (struct sockaddr *)&addr, sizeof addr), 0);
+	quic_endpoint_local_addr(gone, &ss, &len);
+	memcpy(&addr, &ss, sizeof addr);
+	client_start_to(&cl, &cfg, &addr);
+	assert_true(RUN_UNTIL(cl.ready || cl.closed, 5000));
+	assert_true(cl.ready);
+	struct xfer x;
+	xfer_start(&cl, &x, 500, 4096);
+	assert_true(RUN_UNTIL(x.eof, 3000));
+	quic_endpoint_free(gone); /* no CONNECTION_CLOSE: as if the process died */
+	t0 = now_s();
+	struct xfer y;
+	xfer_start(&cl, &y, 501, 1 << 20); /* packets that draw the ICMP errors */
+	assert_true(RUN_UNTIL(cl.closed, 10000));
+	assert_int_equal(cl.close.kind, QUIC_CLOSE_UNREACHABLE);
+	printf("  a server gone mid-connection: \"%s\" after %.1f s (idle timeout %u s)\n",
+	       cl.close.reason, now_s() - t0, cfg.idle_timeout_ms / 1000);
+	assert_true(now_s() - t0 < 6);
+	quic_endpoint_free(cl.ep);
+}
+
 static void migration_mid_transfer(void **state)
 {
 	struct client cl;
@@ -941,6 +1003,7 @@ int main(void)
 		cmocka_unit_test(bulk_64mib_each_way),
 		cmocka_unit_test(fin_and_reset_both_ways),
 		cmocka_unit_test(stalled_streams_leave_the_connection_open),
+		cmocka_unit_test(unreachable_peer),
 		cmocka_unit_test(migration_mid_transfer),
 		cmocka_unit_test(keepalive_outlives_idle_timeout),
 		cmocka_unit_test(clean_close_code_and_reason),
