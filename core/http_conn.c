@@ -786,10 +786,13 @@ static void tunnel_step(struct http_conn *hc)
 		size_t n = len < space ? len : space;
 		if (n)
 			upstream_write_buffer(hc->up, in, n);
-		if (n < len && !hc->reading_paused) {
+		/* What is left now, not n < len: the upstream's on_writable may have run inside
+		 * the write (a native transport takes the bytes at once) and moved the rest. */
+		size_t left = evbuffer_get_length(in);
+		if (left && !hc->reading_paused) {
 			client_reading(hc, 0);
 			hc->reading_paused = 1;
-		} else if (n == len && hc->reading_paused && !hc->client_eof) {
+		} else if (!left && hc->reading_paused && !hc->client_eof) {
 			hc->reading_paused = 0;
 			client_reading(hc, 1);
 		}

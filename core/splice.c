@@ -122,7 +122,10 @@ static void sock_to_stream(struct splice *sp)
 			stream_write_buffer(sp->st, in, n);
 		if (sp->dead)
 			return;
-		if (n < len) {
+		/* Not n < len: on_writable may have run inside stream_write_buffer (a native
+		 * transport takes the bytes at once) and moved the rest already; pausing on the
+		 * stale count would wait for an on_writable that was just delivered. */
+		if (evbuffer_get_length(in)) {
 			/* The window is full: stop reading until on_writable. */
 			if (!sp->reading_paused) {
 				sock_reader_enable(sp->reader, 0);

@@ -159,8 +159,12 @@ static int dial_error(const struct qt_dial *t, const struct quic_close_info *in,
 			 "blocked on the way?)",
 			 t->ep.address, where, in->reason);
 		return -ETIMEDOUT;
+	case QUIC_CLOSE_UNREACHABLE:
+		/* ICMP: nothing listens on that UDP port (ECONNREFUSED), or no route */
+		snprintf(buf, len, "QUIC handshake with %s%s: %s", t->ep.address, where, in->reason);
+		return in->code > 0 && in->code < 4096 ? -(int)in->code : -ECONNREFUSED;
 	case QUIC_CLOSE_HANDSHAKE:
-		snprintf(buf, len, "TLS handshake with %s%s: %s", t->ep.address, where, in->reason);
+		snprintf(buf, len, "QUIC handshake with %s%s: %s", t->ep.address, where, in->reason);
 		/* a certificate refused either way: trying again will not help */
 		return in->cert_refused ? -EACCES : -EPROTO;
 	case QUIC_CLOSE_APPLICATION:

@@ -38,9 +38,9 @@ void quic_config_default(struct quic_config *cfg)
 	cfg->handshake_timeout_ms = 10000;
 	cfg->stream_window = 256 * 1024;
 	cfg->max_stream_window = 16 * 1024 * 1024;
+	cfg->conn_window = 1024 * 1024;
+	cfg->max_conn_window = 32 * 1024 * 1024;
 	cfg->max_streams = 1024;
-	cfg->conn_window = (uint64_t)cfg->max_streams * cfg->max_stream_window;
-	cfg->max_conn_window = cfg->conn_window;
 	cfg->stream_send_buffer = 1024 * 1024;
 }
 
@@ -263,20 +263,21 @@ static int cb_stream_open(ngtcp2_conn *conn, int64_t id, void *ud)
 static int cb_recv_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t id, uint64_t offset,
 			       const uint8_t *data, size_t len, void *ud, void *sud)
 {
-	struct quic_conn *c = ud;
 	struct quic_stream *s = sud;
-	if (!s || s->rx_reset) {
-		/* nobody reads it: give the credit back at once */
-		ngtcp2_conn_extend_max_offset(conn, len);
-		return 0;
-	}
+	/* The connection's credit goes back as bytes arrive, the stream's only as the owner
+	 * reads them (quic_stream_read). A stream whose reader stalls then holds at most its
+	 * own window; if it held connection credit too, one stalled stream whose window had
+	 * grown would, once its unread bytes filled the connection's window, stop every other
+	 * stream of the connection, the owner's control stream with them. */
+	ngtcp2_conn_extend_max_offset(conn, len);
+	if (!s || s->rx_reset)
+		return 0; /* nobody reads it */
 	if (len && evbuffer_add(s->rx, data, len) < 0)
 		return NGTCP2_ERR_CALLBACK_FAILURE;
 	if (flags & NGTCP2_STREAM_DATA_FLAG_FIN)
 		s->rx_fin = 1;
 	if (len || s->rx_fin)
 		quic_stream_post(s, QS_EV_READABLE);
-	(void)c;
 	return 0;
 }
 
@@ -324,11 +325,8 @@ static int cb_stream_reset(ngtcp2_conn *conn, int64_t id, uint64_t final_size, u
 		return 0;
 	s->rx_reset = 1;
 	s->reset_read_code = code;
-	size_t unread = evbuffer_get_length(s->rx);
-	if (unread) {
-		evbuffer_drain(s->rx, unread);
-		ngtcp2_conn_extend_max_offset(conn, unread);
-	}
+	/* unread bytes are dropped (their connection credit went back as they arrived) */
+	evbuffer_drain(s->rx, evbuffer_get_length(s->rx));
 	quic_stream_post(s, QS_EV_RESET_READ);
 	return 0;
 }
@@ -648,7 +646,10 @@ void quic_conn_input(struct quic_sock *sock, const struct sockaddr *local,
 	ngtcp2_pkt_info pi = {0};
 	c->bytes_recv += len;
 	c->pkts_recv++;
-	rv = ngtcp2_conn_read_pkt(c->conn, &path, &pi, pkt, len, quic_now());
+	uint64_t now = quic_now();
+	rv = ngtcp2_conn_read_pkt(c->conn, &path, &pi, pkt, len, now);
+	if (rv == 0)
+		c->last_rx_ns = now;
 	if (rv == NGTCP2_ERR_DRAINING)
 		conn_peer_closed(c);
 	else if (rv != 0)
@@ -656,6 +657,46 @@ void quic_conn_input(struct quic_sock *sock, const struct sockaddr *local,
 	if (!c->dirty) {
 		c->dirty = 1;
 		LIST_INSERT_HEAD(&ep->dirty, c, dirty_link);
+	}
+}
+
+/* ICMP is not authenticated, so it ends a connection only where QUIC itself has nothing
+ * better: during the handshake (a dial to a closed port fails at once instead of after the
+ * handshake timeout), or when the peer has been silent for a while (a crashed server is
+ * noticed in a second or two instead of after the idle timeout). A forged error against a
+ * live connection is ignored: the peer's own packets keep arriving. */
+#define UNREACHABLE_SILENCE_NS (1 * NGTCP2_SECONDS)
+
+void quic_conn_unreachable(struct quic_sock *sock, const struct sockaddr *remote, int err)
+{
+	struct quic_endpoint *ep = sock->ep;
+	uint64_t now = quic_now();
+	struct quic_conn *c;
+	LIST_FOREACH(c, &ep->conns, link) {
+		if (c->state > QC_READY || c->close_pending)
+			continue;
+		const ngtcp2_path *p = ngtcp2_conn_get_path(c->conn);
+		if (!quic_sockaddr_eq(p->remote.addr, remote))
+			continue;
+		uint64_t heard = c->last_rx_ns ? c->last_rx_ns : c->created_ns;
+		if (c->state == QC_READY && now - heard < UNREACHABLE_SILENCE_NS)
+			continue;
+		char addr[INET6_ADDRSTRLEN] = "?";
+		if (remote->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)remote)->sin_addr,
+				  addr, sizeof addr);
+		else
+			inet_ntop(AF_INET6,
+				  &((const struct sockaddr_in6 *)(const void *)remote)->sin6_addr, addr,
+				  sizeof addr);
+		unsigned port = ntohs(remote->sa_family == AF_INET
+					      ? ((const struct sockaddr_in *)(const void *)remote)->sin_port
+					      : ((const struct sockaddr_in6 *)(const void *)remote)->sin6_port);
+		conn_terminate(c, QUIC_CLOSE_UNREACHABLE, 1, (uint64_t)err, QC_DEAD,
+			       "%s%s%s:%u is unreachable (ICMP: %s)%s",
+			       remote->sa_family == AF_INET6 ? "[" : "", addr,
+			       remote->sa_family == AF_INET6 ? "]" : "", port, strerror(err),
+			       c->state == QC_HANDSHAKE ? "" : " and silent");
 	}
 }
 
@@ -932,12 +973,9 @@ static void config_fill_defaults(struct quic_config *cfg)
 	if (!cfg->f)              \
 		cfg->f = def.f;
 	DEF(keepalive_ms) DEF(idle_timeout_ms) DEF(handshake_timeout_ms) DEF(stream_window)
-	DEF(max_stream_window) DEF(max_streams) DEF(stream_send_buffer)
+	DEF(max_stream_window) DEF(conn_window) DEF(max_conn_window) DEF(max_streams)
+	DEF(stream_send_buffer)
 #undef DEF
-	if (!cfg->conn_window)
-		cfg->conn_window = (uint64_t)cfg->max_streams * cfg->max_stream_window;
-	if (cfg->max_conn_window < cfg->conn_window)
-		cfg->max_conn_window = cfg->conn_window;
 }
 
 int quic_endpoint_new(struct event_base *base, const struct quic_config *cfg,

@@ -77,13 +77,8 @@ struct quic_config {
 	uint32_t handshake_timeout_ms; /* [10000] */
 	uint32_t stream_window;   /* initial receive window per stream [256 KiB] */
 	uint32_t max_stream_window; /* its auto-tuning cap [16 MiB] */
-	/* The connection's receive window [max_streams x max_stream_window, i.e. no limit of its
-	 * own]. A stream whose reader stalls keeps its unread bytes, and they count against the
-	 * connection's window too: a smaller one lets a few stalled streams block every other
-	 * stream, the control stream included (seen: the agent's PINGs went unanswered for 60 s
-	 * behind one stalled echo). The multiplexer has per-stream windows only; so does this. */
-	uint64_t conn_window;
-	uint64_t max_conn_window; /* [the same] */
+	uint32_t conn_window;     /* initial receive window per connection [1 MiB] */
+	uint32_t max_conn_window; /* [32 MiB] */
 	uint32_t max_streams;     /* concurrent bidi streams the peer may open [1024] */
 	uint32_t stream_send_buffer; /* bytes a stream buffers until acked [1 MiB] */
 	int no_gso;               /* 1: never use UDP_SEGMENT (sendmmsg only) */
@@ -100,6 +95,9 @@ enum quic_close_kind {
 	QUIC_CLOSE_IDLE,            /* idle timeout (no packets for idle_timeout_ms) */
 	QUIC_CLOSE_HANDSHAKE_TIMEOUT,
 	QUIC_CLOSE_INTERNAL,        /* a local failure (memory, socket) */
+	QUIC_CLOSE_UNREACHABLE,     /* ICMP says nothing answers at the peer's address (its port
+	                             * is closed: a crashed server, a dial to the wrong port), and
+	                             * nothing was heard from it lately; code is the errno */
 };
 
 struct quic_close_info {
@@ -230,9 +228,11 @@ ssize_t quic_stream_write(struct quic_stream *s, const void *buf, size_t len);
 size_t quic_stream_write_space(const struct quic_stream *s);
 /* FIN after the buffered bytes. */
 int quic_stream_shutdown(struct quic_stream *s);
-/* Copies up to len received bytes out, in order, and gives the peer as much new flow-control
- * credit (stream and connection) as was read: a reader that stops reading stalls only its
- * stream. Returns 0 when nothing is buffered; quic_stream_eof() then tells the FIN. */
+/* Copies up to len received bytes out, in order, and gives the peer as much new stream
+ * credit as was read: a reader that stops reading stalls only its stream, which then holds at
+ * most its window of unread bytes (connection credit is returned as bytes arrive, so a
+ * stalled stream cannot use up the connection's). Returns 0 when nothing is buffered;
+ * quic_stream_eof() then tells the FIN. */
 ssize_t quic_stream_read(struct quic_stream *s, void *buf, size_t len);
 size_t quic_stream_readable_bytes(const struct quic_stream *s);
 /* 1 when the peer's FIN was read (every byte before it has been read). */

@@ -167,6 +167,7 @@ struct quic_conn {
 	ngtcp2_path_storage ps; /* the current path as we gave it to ngtcp2 */
 	struct event *timer, *kick;
 	uint64_t created_ns, ready_ns;
+	uint64_t last_rx_ns; /* the last packet ngtcp2 took from the peer */
 	uint64_t bytes_sent, bytes_recv, pkts_sent, pkts_recv, lost_closed;
 	char *peer_identity;
 	char security[64];
@@ -213,5 +214,8 @@ void quic_conn_input(struct quic_sock *s, const struct sockaddr *local,
 /* After a receive batch: write and deliver callbacks for the connections it touched. */
 void quic_endpoint_after_input(struct quic_endpoint *ep);
 void quic_conn_schedule(struct quic_conn *c);
+/* The kernel reported an ICMP error (err: ECONNREFUSED, EHOSTUNREACH...) for a datagram we
+ * sent to remote from s. */
+void quic_conn_unreachable(struct quic_sock *s, const struct sockaddr *remote, int err);
 
 #endif

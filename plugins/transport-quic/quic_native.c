@@ -137,6 +137,9 @@ static uint32_t describe_close(const struct quic_close_info *in, char *buf, size
 	case QUIC_CLOSE_HANDSHAKE_TIMEOUT:
 		snprintf(buf, len, "%s", in->reason); /* "idle timeout: ..." */
 		return SESSION_TIMEOUT;
+	case QUIC_CLOSE_UNREACHABLE:
+		snprintf(buf, len, "peer lost: %s", in->reason);
+		return SESSION_TIMEOUT;
 	case QUIC_CLOSE_TRANSPORT:
 	case QUIC_CLOSE_HANDSHAKE:
 		snprintf(buf, len, "QUIC transport error: %s", in->reason);

@@ -4,8 +4,9 @@
  * pointers to sent bytes until they are acked (notes P8); a chunk is freed once all of it is
  * acked. The buffer is bounded (stream_send_buffer): a write takes what fits.
  * Receive side: ngtcp2 hands bytes in order; they wait in an evbuffer until the owner reads
- * them, and only then does the peer get credit for as many (stream and connection windows),
- * so a slow reader stalls its own stream and no other. */
+ * them, and only then does the peer get stream credit for as many, so a slow reader stalls
+ * its own stream and no other (connection credit is given back on arrival, see
+ * cb_recv_stream_data). */
 #include "config.h"
 #include "quic_internal.h"
 
@@ -216,10 +217,11 @@ ssize_t quic_stream_read(struct quic_stream *s, void *buf, size_t len)
 	if (n > 0) {
 		struct quic_conn *c = s->conn;
 		if (c->conn && c->state <= QC_READY) {
-			if (!s->quic_closed)
+			/* the stream's credit only (the connection's went back on arrival) */
+			if (!s->quic_closed) {
 				ngtcp2_conn_extend_max_stream_offset(c->conn, s->id, (uint64_t)n);
-			ngtcp2_conn_extend_max_offset(c->conn, (uint64_t)n);
-			quic_conn_schedule(c); /* the window update goes out */
+				quic_conn_schedule(c); /* the window update goes out */
+			}
 		}
 	}
 	if (evbuffer_get_length(s->rx) == 0) {
@@ -252,12 +254,8 @@ int quic_stream_reset(struct quic_stream *s, uint64_t code)
 		return -EIO;
 	s->tx_shut = 1;
 	quic_stream_sendq_remove(s);
-	/* what we had not read is dropped: its connection credit goes back to the peer */
-	size_t unread = evbuffer_get_length(s->rx);
-	if (unread) {
-		evbuffer_drain(s->rx, unread);
-		ngtcp2_conn_extend_max_offset(c->conn, unread);
-	}
+	/* what we had not read is dropped (its connection credit went back on arrival) */
+	evbuffer_drain(s->rx, evbuffer_get_length(s->rx));
 	s->rx_reset = 1;
 	/* The owner is done with the stream: it hears stream_closed now, while the object
 	 * stays (orphaned) until ngtcp2 lets go of it, because ngtcp2 may still hold pointers

@@ -203,6 +203,31 @@ static const char *alert_name(uint8_t alert)
 	return n ? n : "unknown alert";
 }
 
+/* The first reason in a failed verification's status, in the words transport tcp (OpenSSL)
+ * uses for it, so an operator reads the same sentence whichever transport failed; NULL for a
+ * status without one. The order is OpenSSL's: the chain before the certificate's own dates. */
+static const char *verify_phrase(unsigned status)
+{
+	static const struct {
+		unsigned bit;
+		const char *phrase;
+	} phrases[] = {
+		{GNUTLS_CERT_SIGNER_NOT_FOUND, "unable to get local issuer certificate"},
+		{GNUTLS_CERT_SIGNER_NOT_CA, "invalid CA certificate"},
+		{GNUTLS_CERT_SIGNATURE_FAILURE, "certificate signature failure"},
+		{GNUTLS_CERT_REVOKED, "certificate revoked"},
+		{GNUTLS_CERT_EXPIRED, "certificate has expired"},
+		{GNUTLS_CERT_NOT_ACTIVATED, "certificate is not yet valid"},
+		{GNUTLS_CERT_UNEXPECTED_OWNER, "hostname mismatch"},
+		{GNUTLS_CERT_PURPOSE_MISMATCH, "unsupported certificate purpose"},
+		{GNUTLS_CERT_INSECURE_ALGORITHM, "insecure signature algorithm"},
+	};
+	for (size_t i = 0; i < sizeof phrases / sizeof phrases[0]; i++)
+		if (status & phrases[i].bit)
+			return phrases[i].phrase;
+	return NULL;
+}
+
 int quic_tls_failure_reason(struct quic_conn *c, char *buf, size_t len)
 {
 	int server = c->tls_cfg->server;
@@ -220,15 +245,28 @@ int quic_tls_failure_reason(struct quic_conn *c, char *buf, size_t len)
 			 "is required)");
 		return 1;
 	} else if (status && status != (unsigned)-1) {
-		gnutls_datum_t out = {0};
-		if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out, 0) ==
-		    0) {
-			snprintf(buf, len, "TLS handshake refused: the %s certificate is not valid: %s",
-				 peer, (const char *)out.data);
-			gnutls_free(out.data);
+		const char *why = verify_phrase(status);
+		const char *name = server ? NULL : c->tls_cfg->server_name;
+		if (why && (status & GNUTLS_CERT_UNEXPECTED_OWNER) && name) {
+			snprintf(buf, len,
+				 "TLS handshake refused: certificate verify failed: %s (the %s's "
+				 "certificate, expected '%s')",
+				 why, peer, name);
+		} else if (why) {
+			snprintf(buf, len,
+				 "TLS handshake refused: certificate verify failed: %s (the %s's "
+				 "certificate)",
+				 why, peer);
 		} else {
-			snprintf(buf, len, "TLS handshake refused: the %s certificate is not valid",
-				 peer);
+			gnutls_datum_t out = {0};
+			int ok = gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509,
+									      &out, 0) == 0;
+			snprintf(buf, len,
+				 "TLS handshake refused: certificate verify failed: the %s's "
+				 "certificate is not valid%s%s",
+				 peer, ok ? ": " : "", ok ? (const char *)out.data : "");
+			if (ok)
+				gnutls_free(out.data);
 		}
 		return 1;
 	} else if (alert == GNUTLS_A_NO_APPLICATION_PROTOCOL) {

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <linux/errqueue.h>
 #include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,12 @@ int quic_sock_open(struct quic_endpoint *ep, int fd, struct quic_sock **out)
 	/* best effort: a smaller buffer only costs speed */
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+	/* ICMP errors (port unreachable from a crashed peer) reach an unconnected socket only
+	 * this way: they are read from the error queue (read_errors) */
+	if (s->local.ss_family == AF_INET)
+		(void)setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one);
+	else
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof one);
 	s->wildcard = is_wildcard((struct sockaddr *)&s->local);
 	if (s->wildcard) {
 		if (s->local.ss_family == AF_INET)
@@ -327,6 +334,38 @@ void quic_sock_on_write(int fd, short what, void *arg)
 	}
 }
 
+/* The ICMP errors queued on the socket: each names the destination of the datagram that
+ * caused it, i.e. the peer that did not answer. */
+static void read_errors(struct quic_sock *s)
+{
+	for (int i = 0; i < QUIC_BATCH; i++) {
+		struct sockaddr_storage dst;
+		char data[64];
+		char cbuf[512];
+		struct iovec iov = {data, sizeof data};
+		struct msghdr m = {
+			.msg_name = &dst,
+			.msg_namelen = sizeof dst,
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = cbuf,
+			.msg_controllen = sizeof cbuf,
+		};
+		if (recvmsg(s->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+			if (!((cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_RECVERR) ||
+			      (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_RECVERR)))
+				continue;
+			struct sock_extended_err ee;
+			memcpy(&ee, CMSG_DATA(cm), sizeof ee);
+			if ((ee.ee_origin == SO_EE_ORIGIN_ICMP || ee.ee_origin == SO_EE_ORIGIN_ICMP6) &&
+			    m.msg_namelen > 0)
+				quic_conn_unreachable(s, (struct sockaddr *)&dst, (int)ee.ee_errno);
+		}
+	}
+}
+
 void quic_sock_on_read(int fd, short what, void *arg)
 {
 	struct quic_sock *s = arg;
@@ -351,6 +390,13 @@ void quic_sock_on_read(int fd, short what, void *arg)
 			}
 		}
 		int n = recvmmsg(fd, mm, QUIC_BATCH, 0, NULL);
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			/* a pending ICMP error (IP_RECVERR) fails the read once; datagrams may
+			 * follow it */
+			read_errors(s);
+			quic_endpoint_after_input(ep);
+			continue;
+		}
 		if (n <= 0)
 			break;
 		for (int i = 0; i < n; i++) {

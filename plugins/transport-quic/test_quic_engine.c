@@ -20,6 +20,7 @@
 #include "test_quic_certs.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <netinet/in.h>
@@ -28,6 +29,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 static struct event_base *base;
 static struct test_pki pki;
@@ -216,6 +218,7 @@ struct xfer {
 	const char *prefix; /* sent first ("RST!", "SINK") */
 	int fin_sent, eof, closed, bad, resets;
 	int raw; /* benchmark: send a constant buffer, neither generated nor hashed */
+	int stall; /* never read what arrives (a stalled reader) */
 	uint64_t close_code, reset_code;
 };
 
@@ -277,6 +280,8 @@ static void cl_readable(struct quic_stream *s, void *arg)
 	struct xfer *x = quic_stream_user(s);
 	uint8_t buf[65536], want[65536];
 	ssize_t n;
+	if (x->stall)
+		return;
 	while ((n = quic_stream_read(s, buf, sizeof buf)) > 0) {
 		x->hash_rx = fnv(x->hash_rx, buf, (size_t)n);
 		if (!x->prefix) {
@@ -446,21 +451,24 @@ static void other_failures_explained(void **state)
 	cfg.cert_file = pki.rogue_crt;
 	cfg.key_file = pki.rogue_key;
 	refused("client certificate from another CA", &cfg, "does not accept our certificate",
-		"client certificate is not valid");
+		"unable to get local issuer certificate (the client's certificate)");
 
 	client_cfg(&cfg);
 	cfg.cert_file = pki.expired_crt;
 	cfg.key_file = pki.expired_key;
-	refused("expired client certificate", &cfg, "refused by the server", "expired");
+	refused("expired client certificate", &cfg, "refused by the server",
+		"certificate has expired");
 
 	client_cfg(&cfg);
 	cfg.ca_file = pki.other_ca;
-	refused("server certificate from an unknown CA", &cfg, "server certificate is not valid",
+	refused("server certificate from an unknown CA", &cfg,
+		"certificate verify failed: unable to get local issuer certificate (the server's",
 		NULL);
 
 	client_cfg(&cfg);
 	cfg.server_name = "not-the-server.example";
-	refused("server name mismatch", &cfg, "does not match", NULL);
+	refused("server name mismatch", &cfg, "hostname mismatch (the server's certificate, "
+		"expected 'not-the-server.example')", NULL);
 
 	client_cfg(&cfg);
 	cfg.alpn = "other/9";
@@ -631,6 +639,107 @@ static void fin_and_reset_both_ways(void **state)
 	assert_int_equal(c.reset_code, 0x22);
 	assert_int_equal(c.close_code, 0x22);
 	client_stop(&cl);
+}
+
+/* Readers that stop reading stall their own streams only: with a connection window no larger
+ * than what four stalled streams hold unread, another stream still gets through (and the
+ * connection's window is not theirs to use up). */
+static void stalled_streams_leave_the_connection_open(void **state)
+{
+	struct quic_config cfg;
+	struct client cl;
+	client_cfg(&cfg);
+	cfg.stream_window = 256 * 1024;
+	cfg.max_stream_window = 256 * 1024;
+	cfg.conn_window = 1024 * 1024;
+	cfg.max_conn_window = 1024 * 1024; /* no auto-tuning past it */
+	client_start(&cl, &cfg);
+	assert_true(RUN_UNTIL(cl.ready || cl.closed, 5000));
+	assert_true(cl.ready);
+	enum { NSTALL = 4 };
+	struct xfer stalled[NSTALL];
+	for (int i = 0; i < NSTALL; i++) {
+		xfer_start(&cl, &stalled[i], 300 + (uint64_t)i, 1 << 20);
+		stalled[i].stall = 1;
+	}
+	/* the server's echoes fill the four stream windows: 1 MiB unread on our side */
+	struct quic_conn_stats st;
+	assert_true(RUN_UNTIL(({
+					quic_conn_get_stats(cl.conn, &st);
+					st.bytes_recv > (uint64_t)NSTALL * 256 * 1024;
+				}),
+			      5000));
+	RUN_UNTIL(0, 200);
+	struct xfer b;
+	xfer_start(&cl, &b, 400, 64 * 1024);
+	assert_true(RUN_UNTIL(b.eof && b.closed, 5000));
+	assert_int_equal(b.recvd, 64 * 1024);
+	assert_false(b.bad);
+	for (int i = 0; i < NSTALL; i++)
+		assert_false(stalled[i].closed);
+	printf("  a stream beside %d stalled ones (1 MiB unread, connection window 1 MiB): done\n",
+	       NSTALL);
+	client_stop(&cl);
+}
+
+/* ICMP port unreachable: a dial to a closed port fails at once, and a server that vanished
+ * (its socket closed, as when it crashes) is noticed once it has been silent for a second,
+ * not after the idle timeout. */
+static void unreachable_peer(void **state)
+{
+	struct quic_config cfg;
+	struct client cl;
+	client_cfg(&cfg);
+	/* a port nobody listens on */
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in closed = {.sin_family = AF_INET};
+	closed.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof closed;
+	assert_int_equal(bind(fd, (struct sockaddr *)&closed, sizeof closed), 0);
+	getsockname(fd, (struct sockaddr *)&closed, &len);
+	close(fd);
+	double t0 = now_s();
+	client_start_to(&cl, &cfg, &closed);
+	assert_true(RUN_UNTIL(cl.closed, 3000));
+	assert_int_equal(cl.close.kind, QUIC_CLOSE_UNREACHABLE);
+	assert_int_equal(cl.close.code, ECONNREFUSED);
+	printf("  dial to a closed port: \"%s\" after %.0f ms\n", cl.close.reason,
+	       (now_s() - t0) * 1000);
+	quic_endpoint_free(cl.ep);
+
+	/* a server that goes away under a connection */
+	struct quic_config scfg;
+	struct quic_endpoint *gone;
+	struct sockaddr_in addr = {.sin_family = AF_INET};
+	struct sockaddr_storage ss;
+	char err[256];
+	quic_config_default(&scfg);
+	scfg.role = QUIC_SERVER;
+	scfg.ca_file = pki.ca;
+	scfg.cert_file = pki.server_crt;
+	scfg.key_file = pki.server_key;
+	if (quic_endpoint_new(base, &scfg, &srv_cb, NULL, &gone, err, sizeof err) < 0)
+		fail_msg("server endpoint: %s", err);
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(quic_endpoint_bind(gone, (struct sockaddr *)&addr, sizeof addr), 0);
+	quic_endpoint_local_addr(gone, &ss, &len);
+	memcpy(&addr, &ss, sizeof addr);
+	client_start_to(&cl, &cfg, &addr);
+	assert_true(RUN_UNTIL(cl.ready || cl.closed, 5000));
+	assert_true(cl.ready);
+	struct xfer x;
+	xfer_start(&cl, &x, 500, 4096);
+	assert_true(RUN_UNTIL(x.eof, 3000));
+	quic_endpoint_free(gone); /* no CONNECTION_CLOSE: as if the process died */
+	t0 = now_s();
+	struct xfer y;
+	xfer_start(&cl, &y, 501, 1 << 20); /* packets that draw the ICMP errors */
+	assert_true(RUN_UNTIL(cl.closed, 10000));
+	assert_int_equal(cl.close.kind, QUIC_CLOSE_UNREACHABLE);
+	printf("  a server gone mid-connection: \"%s\" after %.1f s (idle timeout %u s)\n",
+	       cl.close.reason, now_s() - t0, cfg.idle_timeout_ms / 1000);
+	assert_true(now_s() - t0 < 6);
+	quic_endpoint_free(cl.ep);
 }
 
 static void migration_mid_transfer(void **state)
@@ -893,6 +1002,8 @@ int main(void)
 		cmocka_unit_test(streams_100_echo),
 		cmocka_unit_test(bulk_64mib_each_way),
 		cmocka_unit_test(fin_and_reset_both_ways),
+		cmocka_unit_test(stalled_streams_leave_the_connection_open),
+		cmocka_unit_test(unreachable_peer),
 		cmocka_unit_test(migration_mid_transfer),
 		cmocka_unit_test(keepalive_outlives_idle_timeout),
 		cmocka_unit_test(clean_close_code_and_reason),
