@@ -9,6 +9,8 @@
 #include "plugins.h"
 #include "provider.h"
 #include "server.h"
+#include "port_registry.h"
+#include "route_wait.h"
 
 #include <stdarg.h>
 
@@ -90,6 +92,8 @@ static const struct proxyd_host table = {
 	.provider_report = provider_host_report,
 	.provider_stopped = provider_host_stopped,
 	.agent_online = server_agent_online,
+	.route_resume = route_wait_resume,
+	.agent_port = port_registry_agent_port,
 };
 
 const struct proxyd_host *host_table(void)
