@@ -94,6 +94,7 @@ static const struct proxyd_host table = {
 	.agent_online = server_agent_online,
 	.route_resume = route_wait_resume,
 	.agent_port = port_registry_agent_port,
+	.cfg_elem_int = cfg_elem_int,
 };
 
 const struct proxyd_host *host_table(void)

@@ -17,7 +17,7 @@ set -eu
 
 BUILD_PKGS="build-essential autoconf automake libtool libltdl-dev pkg-config libevent-dev
   libssl-dev libconfig-dev libjansson-dev libhttp-parser-dev libcmocka-dev libngtcp2-dev
-  libngtcp2-crypto-gnutls-dev libgnutls28-dev libjansson-dev"
+  libngtcp2-crypto-gnutls-dev libgnutls28-dev"
 TEST_PKGS="curl openssl socat python3 iproute2 iptables procps psmisc nginx python3-websockets"
 BENCH_PKGS="wrk iperf3 nginx haproxy openssh-server openssh-client curl python3 procps bc"
 

@@ -56,7 +56,8 @@
  *                   core then asks the chain again); router ops gain target_failed (the
  *                   edge could not connect to a direct address). host->agent_port: the TCP
  *                   ports an agent at an address reports listening (agent.report_ports),
- *                   with their labels. (1.3 is the native-stream transports'.)
+ *                   with their labels. host->cfg_elem_int: an integer element of an array
+ *                   (ports = [ 8080, 3000 ]). (1.3 is the native-stream transports'.)
  */
 #ifndef PROXYD_PLUGIN_H
 #define PROXYD_PLUGIN_H
@@ -234,6 +235,10 @@ struct proxyd_host {
 	 * none; label may be NULL), 0 when that agent does not report the port, or -ENOENT when
 	 * no agent at ip reports ports (or this process has no server role). */
 	int (*agent_port)(const char *ip, unsigned port, char *label, size_t label_len);
+	/* The integer value of an element itself (for arrays of integers, as cfg_elem_string is
+	 * for strings): 0, or -EINVAL when it is not an integer (nothing recorded: say what is
+	 * wrong with cfg_error). */
+	int (*cfg_elem_int)(const proxyd_cfg *node, long long *out);
 };
 
 #define PROXYD_HOST_HAS(host, member)                                                         \
