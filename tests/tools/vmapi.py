@@ -4,7 +4,7 @@
   vmapi.py PORT --table FILE [--bind ADDR]
 
 Listens on ADDR:PORT (default 127.0.0.1), prints "ready" once listening and one line per
-request ("lookup NAME -> STATUS"), so a test can count lookups. GET /vms/NAME answers from
+request as it answers ("lookup /vms/NAME -> STATUS"), so a test can count lookups. GET /vms/NAME answers from
 FILE, a JSON object read again for every request (a test changes it to move or remove a VM):
   {"web1": {"ip": "172.30.1.2", "ports": [3000]}, ...}
 as 200 {"name": NAME, "network": {"ip": IP}, "ports": [...]} when NAME is there, 404
@@ -25,13 +25,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def send(self, status, body, ctype="application/json"):
-        data = body.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        # Logged before the answer goes: a lookup the proxy gave up on counts too.
         print("lookup %s -> %d" % (self.path, status), flush=True)
+        data = body.encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def do_GET(self):
         if not self.path.startswith("/vms/"):
