@@ -21,7 +21,8 @@ struct port_label {
 /* Parse text: stores up to max entries in out and returns how many there are. A line that is
  * not "PORT LABEL" (port 1..65535, a valid label, nothing after it but a comment) is skipped;
  * the first such line's number (from 1) goes to *bad_line with *why, else *bad_line is 0. A
- * port given twice keeps its first label (the later line counts as bad). */
+ * port given twice keeps its first label (the later line counts as bad), as far as max
+ * entries are kept to compare with. */
 size_t port_labels_parse(const char *text, size_t len, struct port_label *out, size_t max,
 			 unsigned *bad_line, const char **why);
 
