@@ -9,6 +9,7 @@
 #include "tcp_edge.h"
 #include "http_edge.h"
 #include "provider.h"
+#include "port_registry.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -35,6 +36,7 @@ static void status_json(struct evbuffer *out)
 	const char *role = server_running() && agent_running() ? "server+agent"
 			   : server_running()			 ? "server"
 			   : agent_running()			 ? "agent"
+			   : http_edge_running()		 ? "http"
 			   : providers_running()		 ? "provider"
 								 : "none";
 	evbuffer_add_printf(out, "{\"version\":\"%s\",\"role\":\"%s\",\"pid\":%d,\"uptime_s\":%llu,",
@@ -51,10 +53,14 @@ static void status_json(struct evbuffer *out)
 	if (server_running()) {
 		server_status_listeners(out, &first);
 		tcp_edge_status_listeners(out, &first);
-		http_edge_status_listeners(out, &first);
 	}
+	if (http_edge_running())
+		http_edge_status_listeners(out, &first);
 	evbuffer_add_printf(out, "],\"providers\":[");
 	providers_status(out);
+	/* The ports agents report (agent.report_ports): what the VM-host proxy opens. */
+	evbuffer_add_printf(out, "],\"reported_ports\":[");
+	port_registry_status(out);
 	evbuffer_add_printf(out, "]}\n");
 }
 

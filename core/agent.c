@@ -12,6 +12,7 @@
 #include "log.h"
 #include "loop.h"
 #include "plugins.h"
+#include "port_report.h"
 #include "proxy_proto.h"
 #include "session.h"
 #include "splice.h"
@@ -324,6 +325,7 @@ static void on_control(struct session *s, void *owner, struct evbuffer *in)
 				log_msg(PROXYD_LOG_INFO, "agent", ag.conn_id,
 					"registered with %s as %s (%d service(s))", ag.server_address,
 					ag.conf->agt.id, ag.conf->agt.n_services);
+				port_report_now();
 			}
 			break;
 		case CTL_PING: {
@@ -444,6 +446,7 @@ int agent_start(struct conf *c)
 		return -1;
 	if (!c->agt.token)
 		log_msg(PROXYD_LOG_DEBUG, "agent", 0, "no token configured: relying on a client certificate");
+	port_report_start(c);
 	connect_next(NULL);
 	return 0;
 }
@@ -451,6 +454,7 @@ int agent_start(struct conf *c)
 void agent_stop(void)
 {
 	ag.running = 0;
+	port_report_stop();
 	if (ag.state == AG_DIALING && !ag.dial.finished && ag.dial.transport_state)
 		ag.dial.transport->ops.transport.dial_cancel(ag.dial.transport_state);
 	if (ag.s) {
@@ -472,6 +476,7 @@ void agent_set_conf(struct conf *c)
 		send_register();
 		ag.state = AG_READY;
 	}
+	port_report_apply(c);
 }
 
 int agent_running(void)
@@ -531,4 +536,12 @@ void agent_status_sessions(struct evbuffer *out, int *first)
 			    "],\"streams_open\":%u,\"streams_total\":%llu,\"bytes_in\":%llu,\"bytes_out\":%llu}",
 			    st.streams_open, (unsigned long long)st.streams_total,
 			    (unsigned long long)st.bytes_in, (unsigned long long)st.bytes_out);
+}
+
+struct session *agent_ready_session(uint64_t *conn_id)
+{
+	if (!ag.running || !ag.s || ag.state != AG_READY || session_is_closed(ag.s))
+		return NULL;
+	*conn_id = ag.conn_id;
+	return ag.s;
 }

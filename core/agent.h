@@ -5,6 +5,7 @@
 #include "conf.h"
 
 struct evbuffer;
+struct session;
 
 int agent_start(struct conf *c);
 void agent_stop(void);
@@ -14,5 +15,8 @@ void agent_set_conf(struct conf *c);
 void agent_drain_begin(void);
 int agent_busy(void);
 void agent_status_sessions(struct evbuffer *out, int *first);
+/* The session to the server once registered (for messages such as the ports report), with
+ * its connection id; NULL while there is none. */
+struct session *agent_ready_session(uint64_t *conn_id);
 
 #endif

@@ -93,6 +93,11 @@ struct conf_agent {
 	int n_services;
 	long long ping_interval_ms;
 	long long reconnect_min_ms, reconnect_max_ms;
+	/* agent.report_ports: tell the server which TCP ports listen here (an agent inside a
+	 * VM, for the VM-host proxy). */
+	int report_ports;
+	char *report_labels; /* the labels file, resolved; NULL for none */
+	long long report_interval_ms;
 };
 
 struct conf_admin {

@@ -174,6 +174,11 @@ static void read_listeners(struct conf *c, struct conf_http *h)
 			if (!tls)
 				cfg_error(pt, "%s: passthrough routes by TLS server name: it needs 'tls' on this listener",
 					  where);
+			/* Routes may go to direct addresses without a server (the VM-host proxy),
+			 * but a passthrough entry names an agent, which only a server has. */
+			if (!c->server)
+				cfg_error(pt, "%s: passthrough goes to an agent: it needs a 'server' section",
+					  where);
 			read_passthrough(l, pt, where);
 		}
 		h->n_listeners++;
@@ -299,8 +304,6 @@ void conf_http_check(struct conf *c)
 		cfg_error(c->http, "'http' must be a group: http = { listen = ( ... ); routes = ( ... ); };");
 		return;
 	}
-	if (!c->server)
-		cfg_error(c->http, "http: the public HTTP edge needs a 'server' section");
 	long long v;
 	if (cfg_get_int(c->http, "max_header_bytes", &v) == 0) {
 		if (v < 1024 || v > HTTP_HEAD_MAX_BYTES)

@@ -280,6 +280,32 @@ static void read_expose_ports(struct conf_agent *agt, const proxyd_cfg *list)
 	}
 }
 
+/* agent.report_ports = true; or = { labels = "FILE"; interval = 10; }; */
+static void read_report_ports(struct conf_agent *agt, const proxyd_cfg *a)
+{
+	const proxyd_cfg *rp = cfg_get_child(a, "report_ports");
+	agt->report_interval_ms = 10000;
+	if (!rp)
+		return;
+	if (!cfg_is_group(rp)) {
+		int on;
+		if (cfg_get_bool(a, "report_ports", &on) == 0)
+			agt->report_ports = on;
+		return; /* cfg_get_bool has said what is wrong with anything else */
+	}
+	agt->report_ports = 1;
+	agt->report_interval_ms = conf_read_seconds(rp, "interval", 10, 1, 3600);
+	const char *labels;
+	if (cfg_get_string(rp, "labels", &labels) == 0) {
+		char path[4096];
+		if (!*labels || !cfg_path(rp, labels, path, sizeof path))
+			cfg_error(cfg_get_child(rp, "labels"),
+				  "report_ports.labels: expected the path of a file");
+		else
+			agt->report_labels = strdup(path);
+	}
+}
+
 static void read_agent(struct conf *c)
 {
 	struct conf_agent *agt = &c->agt;
@@ -335,6 +361,7 @@ static void read_agent(struct conf *c)
 	const proxyd_cfg *ports = cfg_get_child(a, "expose_ports");
 	if (ports)
 		read_expose_ports(agt, ports);
+	read_report_ports(agt, a);
 }
 
 static void read_server(struct conf *c)
@@ -472,6 +499,7 @@ void conf_roles_fini(struct conf *c)
 		explicit_bzero(c->agt.token, strlen(c->agt.token));
 		free(c->agt.token);
 	}
+	free(c->agt.report_labels);
 	memset(&c->srv, 0, sizeof c->srv);
 	memset(&c->agt, 0, sizeof c->agt);
 }

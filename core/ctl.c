@@ -34,9 +34,12 @@ static const struct field_text texts[] = {
 	FIELD(T_CODE, "code"),
 	FIELD(T_REASON, "reason"),
 	FIELD(T_GROUP, "group"),
+	FIELD(T_PORT, "port"),
 	FIELD(T_SVC_NAME, "service name"),
 	FIELD(T_SVC_KIND, "service kind"),
 	FIELD(T_SVC_DEFAULT, "service default"),
+	FIELD(T_PORT_NUMBER, "port number"),
+	FIELD(T_PORT_LABEL, "port label"),
 };
 
 static int fail(const char **err, const char *why)
@@ -217,6 +220,60 @@ static int services_check(const struct ctl_service *sv, int n, const char **err)
 	return 0;
 }
 
+int ctl_port_label_valid(const char *s, size_t n)
+{
+	if (n == 0 || n > CTL_PORT_LABEL_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+static int port_field(uint8_t tag, const uint8_t *v, size_t n, void *ctx, const char **err)
+{
+	struct ctl_port *p = ctx;
+	uint64_t x;
+	int r;
+	switch (tag) {
+	case T_PORT_NUMBER:
+		if ((r = get_uint(v, n, 2, &x, tag, err)) < 0)
+			return r;
+		if (x == 0)
+			return fail(err, "port number 0");
+		p->port = (uint16_t)x;
+		return 0;
+	case T_PORT_LABEL:
+		if (n > CTL_PORT_LABEL_MAX)
+			return fail(err, "port label too long");
+		if (!ctl_port_label_valid((const char *)v, n))
+			return fail(err, "port label empty or with characters outside [A-Za-z0-9._-]");
+		memcpy(p->label, v, n);
+		p->label[n] = '\0';
+		return 0;
+	}
+	return 0;
+}
+
+/* Shared by the decoder and the encoder, like services_check. */
+static int ports_check(const struct ctl_port *pv, int n, const char **err)
+{
+	for (int i = 0; i < n; i++) {
+		size_t len = strnlen(pv[i].label, sizeof pv[i].label);
+		if (pv[i].port == 0)
+			return fail(err, "port without a number");
+		if (len == sizeof pv[i].label || (len && !ctl_port_label_valid(pv[i].label, len)))
+			return fail(err, "port with an invalid label");
+		for (int j = 0; j < i; j++)
+			if (pv[i].port == pv[j].port)
+				return fail(err, "port reported twice");
+	}
+	return 0;
+}
+
 static int msg_field(uint8_t tag, const uint8_t *v, size_t n, void *ctx, const char **err)
 {
 	struct ctl_msg *m = ctx;
@@ -275,6 +332,18 @@ static int msg_field(uint8_t tag, const uint8_t *v, size_t n, void *ctx, const c
 			return fail(err, "service without kind");
 		m->n_services++;
 		return 0;
+	case T_PORT: {
+		if (m->n_ports == CTL_MAX_PORTS)
+			return fail(err, "too many ports");
+		struct ctl_port *p = &m->ports[m->n_ports];
+		r = walk_fields(v, n, T_PORT_NUMBER, T_PORT_LABEL, 0, port_field, p, err);
+		if (r < 0)
+			return r;
+		if (!p->port)
+			return fail(err, "port without a number");
+		m->n_ports++;
+		return 0;
+	}
 	case T_SEQ:
 		return get_uint(v, n, 8, &m->seq, tag, err);
 	case T_TIME:
@@ -292,7 +361,7 @@ static int msg_field(uint8_t tag, const uint8_t *v, size_t n, void *ctx, const c
 
 static int type_known(uint16_t type)
 {
-	return type >= CTL_HELLO && type <= CTL_ERROR;
+	return type >= CTL_HELLO && type <= CTL_PORTS;
 }
 
 int ctl_decode(const uint8_t *buf, size_t len, struct ctl_msg *out, const char **err)
@@ -311,11 +380,14 @@ int ctl_decode(const uint8_t *buf, size_t len, struct ctl_msg *out, const char *
 	memset(out, 0, sizeof *out);
 	out->type = type;
 	if (type_known(type)) {
-		int r = walk_fields(buf + CTL_HEADER_LEN, body, T_VERSION_MIN, T_GROUP,
-				    1ull << T_SERVICE, msg_field, out, err);
+		int r = walk_fields(buf + CTL_HEADER_LEN, body, T_VERSION_MIN, T_PORT,
+				    1ull << T_SERVICE | 1ull << T_PORT, msg_field, out, err);
 		if (r < 0)
 			return r;
 		r = services_check(out->services, out->n_services, err);
+		if (r < 0)
+			return r;
+		r = ports_check(out->ports, out->n_ports, err);
 		if (r < 0)
 			return r;
 	}
@@ -450,6 +522,21 @@ static int encode_body(const struct ctl_msg *m, struct writer *w)
 		if (m->code)
 			put_uint(w, T_CODE, m->code, 4);
 		return put_str(w, T_REASON, m->reason, 256);
+	case CTL_PORTS:
+		if (m->n_ports < 0 || m->n_ports > CTL_MAX_PORTS ||
+		    ports_check(m->ports, m->n_ports, NULL) < 0)
+			return -EINVAL;
+		for (int i = 0; i < m->n_ports; i++) {
+			const struct ctl_port *p = &m->ports[i];
+			size_t at = put_begin(w, T_PORT);
+			if (at == SIZE_MAX)
+				break;
+			put_uint(w, T_PORT_NUMBER, p->port, 2);
+			if (p->label[0])
+				put_field(w, T_PORT_LABEL, p->label, strlen(p->label));
+			put_end(w, at);
+		}
+		return 0;
 	}
 	return 0; /* REGISTER_OK and types this build does not know: an empty body */
 }
@@ -501,6 +588,7 @@ const char *ctl_type_name(uint16_t type)
 		[CTL_PONG] = "PONG",
 		[CTL_GOAWAY] = "GOAWAY",
 		[CTL_ERROR] = "ERROR",
+		[CTL_PORTS] = "PORTS",
 	};
 	return type_known(type) ? names[type] : "unknown";
 }

@@ -16,6 +16,8 @@
 #define CTL_MAX_BODY 16384
 #define CTL_MAX_MSG (CTL_HEADER_LEN + CTL_MAX_BODY)
 #define CTL_MAX_SERVICES 64
+#define CTL_MAX_PORTS 128
+#define CTL_PORT_LABEL_MAX 31
 
 /* Control protocol versions this build speaks. */
 #define CTL_VERSION_MIN 1
@@ -31,6 +33,9 @@ enum ctl_type {
 	CTL_PONG = 7,
 	CTL_GOAWAY = 8,
 	CTL_ERROR = 9,
+	/* The agent's listening TCP ports and their labels (agent.report_ports), sent after
+	 * REGISTER_OK and whenever they change; no answer. Each replaces the last. */
+	CTL_PORTS = 10,
 };
 
 /* Field tags. str = UTF-8 without NUL or control characters; integers big-endian. */
@@ -50,10 +55,14 @@ enum ctl_tag {
 	T_CODE = 13,       /* u32, enum ctl_code */
 	T_REASON = 14,     /* str, 0..256 bytes */
 	T_GROUP = 15,      /* str, 1..64 bytes */
+	T_PORT = 16,       /* nested field list: T_PORT_*; repeatable up to CTL_MAX_PORTS */
 	/* inside T_SERVICE only: */
 	T_SVC_NAME = 20,    /* str, 1..63 of [A-Za-z0-9._-] */
 	T_SVC_KIND = 21,    /* u8, OPEN_KIND_TCP (1) or OPEN_KIND_HTTP (2) */
 	T_SVC_DEFAULT = 22, /* u8, 0 or 1; at most one service is the default */
+	/* inside T_PORT only: */
+	T_PORT_NUMBER = 23, /* u16, 1..65535; each port at most once per message */
+	T_PORT_LABEL = 24,  /* str, 1..31 of [A-Za-z0-9._-]; absent when the port has none */
 };
 
 enum ctl_role {
@@ -81,6 +90,11 @@ struct ctl_service {
 	uint8_t is_default; /* 0 or 1 */
 };
 
+struct ctl_port {
+	uint16_t port;
+	char label[CTL_PORT_LABEL_MAX + 1]; /* "" when none */
+};
+
 struct ctl_msg {
 	uint16_t type;
 	uint16_t version_min, version_max, version;
@@ -98,7 +112,12 @@ struct ctl_msg {
 	uint64_t seq, time_ns;
 	uint32_t code;
 	char reason[257];
+	struct ctl_port ports[CTL_MAX_PORTS];
+	int n_ports;
 };
+
+/* Is s[0..n) a port label: 1..CTL_PORT_LABEL_MAX of [A-Za-z0-9._-]? */
+int ctl_port_label_valid(const char *s, size_t n);
 
 /* Decode one message from buf. Returns bytes consumed (> 0), -EAGAIN when buf holds less than
  * the whole message, -EMSGSIZE when the body length exceeds CTL_MAX_BODY (known from the
@@ -106,7 +125,8 @@ struct ctl_msg {
  * length", "duplicate agent_id", "too many services", ...). *out is zeroed first, so absent
  * fields read as 0 / "" / has_* = 0. Any known field is accepted in any known message type
  * (the session code checks what it needs); a known field appearing twice is an error, except
- * T_SERVICE. Services are checked: name and kind present, names unique, at most one default.
+ * T_SERVICE and T_PORT. Services are checked: name and kind present, names unique, at most one
+ * default; ports: a number present, each number once.
  * Messages of unknown type decode with only ->type set. err may be NULL. */
 int ctl_decode(const uint8_t *buf, size_t len, struct ctl_msg *out, const char **err);
 
@@ -121,6 +141,7 @@ int ctl_decode(const uint8_t *buf, size_t len, struct ctl_msg *out, const char *
  *   PING, PONG   seq, time_ns
  *   GOAWAY       code, reason
  *   ERROR        code, reason
+ *   PORTS        ports[0..n_ports)
  *   other types  none (an empty body)
  * Returns the message length, -ENOSPC when cap is too small, -EINVAL when a field would not
  * decode (string not terminated or too long, invalid text or service, role, n_services). */

@@ -11,6 +11,8 @@
 #include "plugins.h"
 #include "provider.h"
 #include "server.h"
+#include "port_registry.h"
+#include "route_wait.h"
 
 #include <stdarg.h>
 
@@ -102,6 +104,9 @@ static const struct proxyd_host table = {
 	.stream_reset_in = native_host_stream_reset_in,
 	.stream_writable = native_host_stream_writable,
 	.conn_closed = native_host_conn_closed,
+	.route_resume = route_wait_resume,
+	.agent_port = port_registry_agent_port,
+	.cfg_elem_int = cfg_elem_int,
 };
 
 const struct proxyd_host *host_table(void)

@@ -4,7 +4,12 @@
  * only records what happened and calls pump(), which makes all the progress it can. Calls
  * into the upstream can call straight back (a stream sends at once when its window allows
  * and then reports on_writable), so pump() is guarded: a nested call only asks the running
- * one to go round again, and the connection is freed only by the outermost call. */
+ * one to go round again, and the connection is freed only by the outermost call.
+ *
+ * A router may not decide at once (ABI 1.4: a VM's address being looked up): the connection
+ * then waits in HC_ROUTE with the head still in its input buffer, under the response
+ * timeout, and when the router resumes it goes back to HC_HEAD, which parses the same head
+ * again and routes it again (the router answers from its cache by then). */
 #include "config.h"
 #include "http_conn.h"
 #include "conf.h"
@@ -15,6 +20,8 @@
 #include "http_head.h"
 #include "http_request.h"
 #include "http_route.h"
+#include "daemon.h"
+#include "route_wait.h"
 #include "log.h"
 #include "loop.h"
 #include "server.h"
@@ -43,8 +50,11 @@
 #define CHUNK_SCAN 4096
 /* A response head from a service may be as large as the parser allows. */
 #define RESPONSE_HEAD_MAX HTTP_HEAD_MAX_BYTES
+/* Times one request may be sent back to wait by the routers (each after a resume): a router
+ * whose cache cannot hold its own answer would otherwise keep a request going round. */
+#define ROUTE_ROUNDS_MAX 8
 
-enum hc_state { HC_HEAD, HC_EXCHANGE, HC_TUNNEL };
+enum hc_state { HC_HEAD, HC_EXCHANGE, HC_TUNNEL, HC_ROUTE };
 enum hc_timer { T_NONE, T_IDLE, T_HEADER, T_RESPONSE };
 
 struct http_conn {
@@ -81,6 +91,13 @@ struct http_conn {
 	char target[96]; /* for the log line */
 	int status;
 	unsigned requests; /* heads taken on this connection */
+
+	/* Waiting for a router (HC_ROUTE): the handle routers get, kept for the connection's
+	 * next requests while no router holds it. */
+	proxyd_route_wait *wait;
+	unsigned route_rounds; /* PENDING answers for the current head */
+	uint64_t route_started_ms;
+	unsigned route_resumed : 1;
 
 	unsigned req_done : 1, resp_started : 1, resp_done : 1, close_after : 1, client_eof : 1,
 		up_fin : 1, up_reset : 1, reading_paused : 1, closing : 1, dead : 1, again : 1,
@@ -136,6 +153,7 @@ static void conn_free(struct http_conn *hc)
 {
 	if (hc->up)
 		upstream_free(hc->up, hc->abort_client || !hc->up_reusable);
+	route_wait_release(hc->wait); /* a router holding it frees it when it resumes */
 	if (hc->prev)
 		hc->prev->next = hc->next;
 	else
@@ -162,6 +180,7 @@ static void conn_free(struct http_conn *hc)
 	}
 	free(hc->resp_add_headers);
 	free(hc);
+	daemon_drain_poke();
 }
 
 /* Abort both sides now. */
@@ -345,12 +364,76 @@ static struct upstream *open_upstream(struct http_conn *hc, const struct route_d
 	return u;
 }
 
+/* ---- waiting for a router ---- */
+
+static void route_resumed(void *arg)
+{
+	struct http_conn *hc = arg;
+	if (hc->state != HC_ROUTE)
+		return; /* answered meanwhile (the round limit) */
+	hc->route_resumed = 1;
+	pump(hc);
+}
+
+/* A router holds the request: wait in HC_ROUTE, the head left in the input buffer. All
+ * rounds of one head share one response timeout. */
+static void route_wait_begin(struct http_conn *hc, const char *router)
+{
+	uint64_t now = loop_now_ms();
+	if (hc->route_rounds++ == 0)
+		hc->route_started_ms = now;
+	long long left = http_edge_conf()->response_timeout_ms - (long long)(now - hc->route_started_ms);
+	hc->state = HC_ROUTE;
+	arm(hc, T_RESPONSE, left > 0 ? left : 0);
+	log_msg(PROXYD_LOG_DEBUG, "http", hc->id, "%s %s: waiting for router '%s'", hc->client,
+		hc->target, router);
+}
+
+/* HC_ROUTE: until the router resumes, the timeout fires or the client leaves. */
+static void route_wait_step(struct http_conn *hc)
+{
+	enum hc_timer fired = hc->timer_fired;
+	hc->timer_fired = T_NONE;
+	struct evbuffer *in = bufferevent_get_input(hc->bev);
+	if (fired == T_RESPONSE) {
+		hc->route_rounds = 0;
+		respond(hc, 504, "no route decision in time", NULL, 1);
+		return;
+	}
+	if (hc->client_eof) {
+		/* As a proxy does when its client closes before the answer: nothing is sent. */
+		log_msg(PROXYD_LOG_INFO, "http", hc->id,
+			"%s %s: the client left while the request waited for a router", hc->client,
+			hc->target);
+		hc->route_rounds = 0;
+		close_after_flush(hc);
+		return;
+	}
+	if (hc->route_resumed) {
+		hc->route_resumed = 0;
+		disarm(hc);
+		hc->state = HC_HEAD; /* the same head, parsed and routed again */
+		if (hc->reading_paused) {
+			hc->reading_paused = 0;
+			client_reading(hc, 1);
+		}
+		return;
+	}
+	/* The body may follow the head meanwhile; keep reading (a client that leaves must be
+	 * seen) but hold no more than a head's worth of it. */
+	if (!hc->reading_paused && evbuffer_get_length(in) >= 2 * http_edge_conf()->max_header_bytes) {
+		client_reading(hc, 0);
+		hc->reading_paused = 1;
+	}
+}
+
 /* A whole request head was parsed: route it and send it on. */
 static void start_exchange(struct http_conn *hc, const struct http_head *head)
 {
 	const struct conf_http *cf = http_edge_conf();
 	struct evbuffer *in = bufferevent_get_input(hc->bev);
-	exchange_reset(hc);
+	if (hc->route_rounds == 0) /* else the same head again, after waiting for a router */
+		exchange_reset(hc);
 	hc->method = head->method;
 	hc->http_minor = head->http_minor;
 	hc->req_keep_alive = head->keep_alive;
@@ -381,7 +464,22 @@ static void start_exchange(struct http_conn *hc, const struct http_head *head)
 		respond(hc, 400, "host name too long", NULL, 1);
 		return;
 	}
-	http_route(cf, &req, &d);
+	if (!hc->wait)
+		hc->wait = route_wait_new(route_resumed, hc); /* NULL: routers must decide now */
+	http_route(cf, &req, hc->wait, &d);
+	if (d.pending && hc->route_rounds >= ROUTE_ROUNDS_MAX) {
+		hc->route_rounds = 0;
+		evbuffer_drain(in, head->head_len);
+		snprintf(d.message, sizeof d.message, "router '%s' kept the request waiting",
+			 d.route_name);
+		respond(hc, 502, d.message, NULL, 1);
+		return;
+	}
+	if (d.pending) {
+		route_wait_begin(hc, d.route_name);
+		return;
+	}
+	hc->route_rounds = 0;
 	if (d.status) {
 		evbuffer_drain(in, head->head_len);
 		respond(hc, d.status, d.message, d.add_headers, !hc->req_keep_alive);
@@ -558,6 +656,10 @@ static void forward_request_body(struct http_conn *hc)
 /* The upstream failed before the exchange was over. */
 static void upstream_failed(struct http_conn *hc, const char *why)
 {
+	/* A direct address that does not answer any more may be a stale one in a router's
+	 * cache (the VM came back with another address). */
+	if (hc->up_address[0] && hc->up && !upstream_connected(hc->up))
+		http_route_target_failed(http_edge_conf(), hc->up_address, why);
 	if (!hc->resp_started) {
 		char msg[400];
 		snprintf(msg, sizeof msg, "%s%s%s%s: %s", hc->up_agent[0] ? "agent " : "",
@@ -730,6 +832,7 @@ static void finish_exchange(struct http_conn *hc)
 	}
 	exchange_reset(hc);
 	hc->state = HC_HEAD;
+	daemon_drain_poke();
 	if (hc->reading_paused) {
 		hc->reading_paused = 0;
 		client_reading(hc, 1);
@@ -845,6 +948,9 @@ static void step(struct http_conn *hc)
 	case HC_TUNNEL:
 		tunnel_step(hc);
 		break;
+	case HC_ROUTE:
+		route_wait_step(hc);
+		break;
 	}
 }
 
@@ -950,4 +1056,12 @@ void http_conn_close_all(void)
 unsigned http_conn_count(void)
 {
 	return n_conns;
+}
+
+int http_conn_busy(void)
+{
+	for (struct http_conn *hc = conns; hc; hc = hc->next)
+		if (hc->state != HC_HEAD && !hc->closing)
+			return 1;
+	return 0;
 }

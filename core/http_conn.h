@@ -20,5 +20,8 @@ void http_conn_drain_all(void);
 /* Shut down: every connection is closed at once. */
 void http_conn_close_all(void);
 unsigned http_conn_count(void);
+/* Is any connection in the middle of a request (routing, exchanging or tunnelling)? For the
+ * drain: direct targets have no stream that would keep the daemon busy. */
+int http_conn_busy(void);
 
 #endif

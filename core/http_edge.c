@@ -47,6 +47,11 @@ const struct conf_http *http_edge_conf(void)
 	return current ? current : &defaults;
 }
 
+int http_edge_running(void)
+{
+	return current != NULL;
+}
+
 int http_edge_draining(void)
 {
 	return draining;

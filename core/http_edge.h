@@ -15,6 +15,8 @@ int http_edge_apply(struct conf *c);
 /* Drain: idle connections close, every new request gets 503 (listeners stay open). */
 void http_edge_drain_begin(void);
 int http_edge_draining(void);
+/* Started (with a server, or alone as the VM-host proxy)? */
+int http_edge_running(void);
 /* The configuration in force (routes, limits). */
 const struct conf_http *http_edge_conf(void);
 void http_edge_status_listeners(struct evbuffer *out, int *first);

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "http_route.h"
 #include "plugins.h"
+#include "route_wait.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -41,9 +42,11 @@ static void sanitize_lines(char *s)
 	s[line_start < w ? line_start : w] = '\0';
 }
 
-void http_route(const struct conf_http *h, const proxyd_request *req, struct route_decision *d)
+void http_route(const struct conf_http *h, const proxyd_request *req, proxyd_route_wait *wait,
+		struct route_decision *d)
 {
 	d->status = 0;
+	d->pending = 0;
 	d->agent[0] = d->service[0] = d->address[0] = d->path[0] = d->host[0] = '\0';
 	d->add_headers[0] = d->response_headers[0] = d->message[0] = '\0';
 	d->drop_authorization = 0;
@@ -61,6 +64,7 @@ void http_route(const struct conf_http *h, const proxyd_request *req, struct rou
 			.response_headers = d->response_headers,
 			.response_headers_len = sizeof d->response_headers,
 			.message = d->message, .message_len = sizeof d->message,
+			.wait = wait,
 		};
 		int v = r->router->ops.router.route(r->state, req, &out);
 		if (v == PROXYD_ROUTE_NEXT) {
@@ -70,6 +74,19 @@ void http_route(const struct conf_http *h, const proxyd_request *req, struct rou
 			continue;
 		}
 		d->route_name = r->name;
+		if (v == PROXYD_ROUTE_PENDING) {
+			d->agent[0] = d->service[0] = d->address[0] = d->path[0] = d->host[0] = '\0';
+			d->add_headers[0] = d->response_headers[0] = d->message[0] = '\0';
+			if (!wait) {
+				d->status = 500;
+				snprintf(d->message, sizeof d->message,
+					 "router '%s' did not decide and this request cannot wait", r->name);
+				return;
+			}
+			route_wait_taken(wait);
+			d->pending = 1;
+			return;
+		}
 		sanitize_lines(d->add_headers);
 		sanitize_lines(d->response_headers);
 		if (v == PROXYD_ROUTE_REJECT) {
@@ -106,4 +123,13 @@ void http_route(const struct conf_http *h, const proxyd_request *req, struct rou
 	}
 	d->status = 404;
 	snprintf(d->message, sizeof d->message, "no route for this host and path");
+}
+
+void http_route_target_failed(const struct conf_http *h, const char *address, const char *reason)
+{
+	for (int i = 0; i < h->n_routes; i++) {
+		const struct conf_http_route *r = &h->routes[i];
+		if (r->router->ops.router.target_failed)
+			r->router->ops.router.target_failed(r->state, address, reason);
+	}
 }

@@ -22,10 +22,18 @@ struct route_decision {
 	char message[256];
 	int drop_authorization;
 	const char *route_name; /* for logs: the router that decided, or NULL */
+	int pending; /* a router answered PENDING and holds the wait (ABI 1.4) */
 };
 
 /* Decide for one request. Always fills *d: a target, or a status (404 when no route matched,
- * 401 when a route's basic auth was not met, a router's REJECT status otherwise). */
-void http_route(const struct conf_http *h, const proxyd_request *req, struct route_decision *d);
+ * 401 when a route's basic auth was not met, a router's REJECT status otherwise), or
+ * d->pending when a router took wait (NULL: the caller cannot wait, and a router that
+ * answers PENDING anyway gets the request a 500). */
+void http_route(const struct conf_http *h, const proxyd_request *req, proxyd_route_wait *wait,
+		struct route_decision *d);
+
+/* The edge could not connect to a direct address ("ip:port"): tell every route of h whose
+ * router wants to know (target_failed, ABI 1.4), so cached addresses can be let go of. */
+void http_route_target_failed(const struct conf_http *h, const char *address, const char *reason);
 
 #endif

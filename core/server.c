@@ -11,6 +11,7 @@
 #include "log.h"
 #include "loop.h"
 #include "plugins.h"
+#include "port_registry.h"
 #include "session.h"
 
 #include <event2/buffer.h>
@@ -97,6 +98,7 @@ static void conn_unlink(struct agent_conn *ac)
 static void conn_free(struct agent_conn *ac)
 {
 	conn_unlink(ac);
+	port_registry_drop(ac->conn_id);
 	if (ac->probing)
 		ac->probing->newcomer = NULL;
 	if (ac->newcomer)
@@ -275,6 +277,27 @@ static void on_pong(struct agent_conn *ac, const struct ctl_msg *m)
 	}
 }
 
+/* An agent's listening ports (agent.report_ports), for the VM-host proxy's allow-list. */
+static void server_ports_reported(struct agent_conn *ac, const struct ctl_msg *m)
+{
+	if (port_registry_set(ac->conn_id, ac->address, ac->id, m->ports, m->n_ports) < 0) {
+		log_msg(PROXYD_LOG_WARN, "server", ac->conn_id, "agent %s: ports report from %s ignored",
+			ac->id, ac->address);
+		return;
+	}
+	char list[400] = "";
+	size_t used = 0;
+	for (int i = 0; i < m->n_ports && used < sizeof list; i++) {
+		int w = snprintf(list + used, sizeof list - used, "%s%u%s%s%s", i ? ", " : "",
+				 m->ports[i].port, m->ports[i].label[0] ? " (" : "", m->ports[i].label,
+				 m->ports[i].label[0] ? ")" : "");
+		if (w > 0)
+			used += (size_t)w;
+	}
+	log_msg(PROXYD_LOG_INFO, "server", ac->conn_id, "agent %s reports %d listening port(s): %s",
+		ac->id, m->n_ports, m->n_ports ? list : "(none)");
+}
+
 static void on_control(struct session *s, void *owner, struct evbuffer *in)
 {
 	struct agent_conn *ac = owner;
@@ -325,6 +348,10 @@ static void on_control(struct session *s, void *owner, struct evbuffer *in)
 		case CTL_ERROR:
 			log_msg(PROXYD_LOG_WARN, "server", ac->conn_id, "agent %s reports error %u: %s",
 				ac->id, m.code, m.reason);
+			break;
+		case CTL_PORTS:
+			if (ac->state == AC_READY)
+				server_ports_reported(ac, &m);
 			break;
 		default:
 			break; /* unknown types are skipped: newer agents may send them */

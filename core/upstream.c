@@ -189,6 +189,11 @@ void upstream_shutdown(struct upstream *u)
 	}
 }
 
+int upstream_connected(const struct upstream *u)
+{
+	return u->connected;
+}
+
 void upstream_free(struct upstream *u, int abort)
 {
 	if (!u)

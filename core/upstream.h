@@ -37,6 +37,9 @@ int upstream_write_buffer(struct upstream *u, struct evbuffer *buf, size_t n);
 /* How much more is sensible to queue; asking arranges for on_writable once it drains. */
 size_t upstream_send_space(struct upstream *u);
 void upstream_shutdown(struct upstream *u);
+/* Has it ever been connected (a stream always is; a direct connection once its connect
+ * succeeded)? */
+int upstream_connected(const struct upstream *u);
 /* Done with it. abort: the far end sees a reset (a stream RST, a TCP RST) unless both
  * directions had already finished cleanly. No callback runs after this. */
 void upstream_free(struct upstream *u, int abort);

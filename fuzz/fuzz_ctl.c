@@ -57,6 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		CHECK((size_t)n == want);
 		CHECK(m1.n_services >= 0 && m1.n_services <= CTL_MAX_SERVICES);
+		CHECK(m1.n_ports >= 0 && m1.n_ports <= CTL_MAX_PORTS);
 
 		int l1 = ctl_encode(&m1, enc1, sizeof enc1);
 		CHECK(l1 >= CTL_HEADER_LEN && l1 <= n);

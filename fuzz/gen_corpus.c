@@ -114,6 +114,13 @@ static void make_msgs(void)
 	m->type = CTL_ERROR;
 	m->code = CTL_CODE_VERSION;
 	strcpy(m->reason, "no common protocol version");
+
+	m = &msgs[n_msgs++];
+	m->type = CTL_PORTS;
+	m->n_ports = 3;
+	m->ports[0] = (struct ctl_port){3000, "app"};
+	m->ports[1] = (struct ctl_port){5173, "vite.dev_server-1"};
+	m->ports[2] = (struct ctl_port){8080, ""};
 }
 
 static void ctl_corpus(void)

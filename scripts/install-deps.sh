@@ -15,9 +15,11 @@
 # shellcheck disable=SC2086,SC2116
 set -eu
 
+# libjansson-dev: proxyctl status, and router-subdomain's HTTP lookups (the VM-host proxy).
+# iproute2 (--test): the VM-host proxy's tests put VMs in network namespaces (as root).
 BUILD_PKGS="build-essential autoconf automake libtool libltdl-dev pkg-config libevent-dev
   libssl-dev libconfig-dev libjansson-dev libhttp-parser-dev libcmocka-dev libngtcp2-dev
-  libngtcp2-crypto-gnutls-dev libgnutls28-dev libjansson-dev"
+  libngtcp2-crypto-gnutls-dev libgnutls28-dev"
 TEST_PKGS="curl openssl socat python3 iproute2 iptables procps psmisc nginx python3-websockets"
 BENCH_PKGS="wrk iperf3 nginx haproxy openssh-server openssh-client curl python3 procps bc"
 

@@ -58,6 +58,15 @@
  *                   native_connected, stream_arrived, stream_data, stream_fin,
  *                   stream_reset_in, stream_writable and conn_closed appended;
  *                   struct proxyd_conn_stats. Byte-stream transports are unchanged.
+
+ *  2026-12-01  1.4  Asynchronous routing (the VM-host proxy's resolvers): verdict
+ *                   PROXYD_ROUTE_PENDING with struct proxyd_route_result's new last field
+ *                   `wait`, and host->route_resume(wait) once the router can decide (the
+ *                   core then asks the chain again); router ops gain target_failed (the
+ *                   edge could not connect to a direct address). host->agent_port: the TCP
+ *                   ports an agent at an address reports listening (agent.report_ports),
+ *                   with their labels. host->cfg_elem_int: an integer element of an array
+ *                   (ports = [ 8080, 3000 ]). (1.3 is the native-stream transports'.)
  */
 #ifndef PROXYD_PLUGIN_H
 #define PROXYD_PLUGIN_H
@@ -72,7 +81,7 @@ extern "C" {
 
 #define PROXYD_PLUGIN_MAGIC 0x50525859u /* "PRXY" */
 #define PROXYD_ABI_MAJOR 1
-#define PROXYD_ABI_MINOR 3
+#define PROXYD_ABI_MINOR 4
 
 /* The name of the one exported symbol. */
 #define PROXYD_PLUGIN_SYMBOL "proxyd_plugin_descriptor"
@@ -94,6 +103,7 @@ typedef struct proxyd_listener proxyd_listener; /* a server-side endpoint the co
 typedef struct proxyd_dial proxyd_dial;         /* one outgoing connection attempt */
 typedef struct proxyd_request proxyd_request;   /* a read-only HTTP request head (routers) */
 typedef struct proxyd_provider proxyd_provider; /* one configured provider instance */
+typedef struct proxyd_route_wait proxyd_route_wait; /* a request waiting for a router (1.4) */
 struct proxyd_provider_status;
 typedef struct proxyd_conn proxyd_conn;         /* a native-stream connection (ABI 1.3) */
 typedef struct proxyd_stream proxyd_stream;     /* one stream of such a connection */
@@ -260,6 +270,26 @@ struct proxyd_host {
 	/* The connection is gone (peer close, idle timeout, error); reason is for the log.
 	 * The core resets its streams itself. */
 	void (*conn_closed)(proxyd_conn *c, uint32_t code, const char *reason);
+
+	/* ---- ABI 1.4 ---- */
+	/* A router that answered PROXYD_ROUTE_PENDING can decide now. Call it exactly once per
+	 * PENDING, from any callback on the loop thread, also from route_free (a router freed by
+	 * a reload resumes what still waits on it). The core routes that request again on a
+	 * later loop turn, never from inside this call, with the configuration then in force
+	 * and the same `wait` value in out->wait (so a router may recognize the request); when
+	 * the request is gone by then (the client left, a timeout), nothing happens. After the
+	 * call the handle belongs to the core again. */
+	void (*route_resume)(proxyd_route_wait *wait);
+	/* Does the agent whose session comes from `ip` (the address the server sees,
+	 * "172.30.0.5" or "fd00::5") report TCP port `port` as listening? Agents report with
+	 * agent.report_ports. Returns 1 (the port's label copied into label, "" when it has
+	 * none; label may be NULL), 0 when that agent does not report the port, or -ENOENT when
+	 * no agent at ip reports ports (or this process has no server role). */
+	int (*agent_port)(const char *ip, unsigned port, char *label, size_t label_len);
+	/* The integer value of an element itself (for arrays of integers, as cfg_elem_string is
+	 * for strings): 0, or -EINVAL when it is not an integer (nothing recorded: say what is
+	 * wrong with cfg_error). */
+	int (*cfg_elem_int)(const proxyd_cfg *node, long long *out);
 };
 
 #define PROXYD_HOST_HAS(host, member)                                                         \
@@ -348,6 +378,10 @@ enum proxyd_route_verdict {
 	PROXYD_ROUTE_NEXT = 0,   /* not mine; ask the next router */
 	PROXYD_ROUTE_MATCH = 1,  /* *out filled: send it there */
 	PROXYD_ROUTE_REJECT = 2, /* answer with out->status */
+	/* ABI 1.4: not decided yet, only when PROXYD_ROUTE_RESULT_HAS(out, wait) (without a wait
+	 * handle a router must decide now, e.g. REJECT 503). The router keeps out->wait and
+	 * calls host->route_resume(wait) exactly once when it can decide; out is not read. */
+	PROXYD_ROUTE_PENDING = 3,
 };
 
 /* What a router fills in on MATCH or REJECT. Buffers belong to the core and hold at least
@@ -373,6 +407,9 @@ struct proxyd_route_result {
 	size_t response_headers_len;
 	char *message;        /* REJECT: a short text for the response body, or "" */
 	size_t message_len;
+	/* ABI 1.4: the handle a router keeps when it answers PROXYD_ROUTE_PENDING; NULL where
+	 * the caller cannot wait. */
+	proxyd_route_wait *wait;
 };
 
 /* Does the host's result struct have this field (one added after ABI 1.0), with a buffer?
@@ -394,6 +431,11 @@ struct proxyd_router_ops {
 	 * 1.1), fill *out, return an enum proxyd_route_verdict. Runs on the loop thread for
 	 * every request: it must not block. The result buffers start as empty strings. */
 	int (*route)(void *route_state, const proxyd_request *req, struct proxyd_route_result *out);
+	/* ABI 1.4, optional: the edge could not connect to the direct address "ip:port" that a
+	 * route of this configuration gave (reason is for logs). Called on every route of the
+	 * configuration in force that has it, so a router that caches addresses can let go of
+	 * a stale one (a VM that came back with another address). */
+	void (*target_failed)(void *route_state, const char *address, const char *reason);
 };
 
 /* What a provider reports through host->provider_report (ABI 1.2). Strings are copied. */

@@ -1,9 +1,14 @@
 /* router-subdomain (`router = "subdomain"`): <name>.<base> goes to agent <name> and
- * <name>-<port>.<base> to its service "<port>", unless an override maps the name elsewhere.
+ * <name>-<port>.<base> to its service "<port>", unless an override maps the name elsewhere;
+ * or, in direct mode (a `vms` table, `resolve_cmd` or `resolve_url`), to port <port> of the
+ * VM <name> on a local bridge, no tunnel (sd_direct.c).
  * This file is the plugin's face to the core: descriptor, the entry's keys, the verdict; the
  * matching is in subdomain_match.c. */
 #include "config.h"
 #include "subdomain_match.h"
+#include "sd_direct.h"
+#include "sd_host.h"
+#include "sd_resolve.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -17,8 +22,9 @@
 #define SD_AGENT_MAX 64
 #define SD_SERVICE_MAX 63
 
-static const struct proxyd_host *host;
-static proxyd_plugin *plugin;
+/* Shared with the direct mode's files (sd_host.h). */
+const struct proxyd_host *sd_host;
+proxyd_plugin *sd_plugin;
 
 struct sd_override {
 	char name[SD_LABEL_MAX + 1];
@@ -32,6 +38,7 @@ struct sd_route {
 	char default_service[SD_SERVICE_MAX + 1];
 	struct sd_override *overrides;
 	size_t n_overrides;
+	struct sd_direct *direct; /* NULL: names are agents */
 };
 
 static int sd_init(const struct proxyd_host *h, proxyd_plugin *self, void **state)
@@ -40,14 +47,15 @@ static int sd_init(const struct proxyd_host *h, proxyd_plugin *self, void **stat
 		h->log(self, PROXYD_LOG_ERROR, 0, "needs a host with ABI 1.1 (the request view)");
 		return -ENOTSUP;
 	}
-	host = h;
-	plugin = self;
+	sd_host = h;
+	sd_plugin = self;
 	*state = NULL;
 	return 0;
 }
 
 static void sd_fini(void *state)
 {
+	sd_cmd_reap_all();
 }
 
 static int id_valid(const char *p, size_t max)
@@ -66,7 +74,7 @@ static int id_valid(const char *p, size_t max)
 
 static const proxyd_cfg *key_node(const proxyd_cfg *entry, const char *key)
 {
-	const proxyd_cfg *n = host->cfg_child(entry, key);
+	const proxyd_cfg *n = sd_host->cfg_child(entry, key);
 	return n ? n : entry;
 }
 
@@ -78,6 +86,7 @@ static void route_free(struct sd_route *r)
 		free(r->bases[i]);
 	free(r->bases);
 	free(r->overrides);
+	sd_direct_free(r->direct);
 	free(r);
 }
 
@@ -87,12 +96,12 @@ static int add_base(struct sd_route *r, const proxyd_cfg *at, const char *key, c
 	char norm[SD_DOMAIN_MAX + 1];
 	const char *why;
 	if (sd_domain_normalize(text, strlen(text), norm, &why) < 0) {
-		host->cfg_error(at, "%s \"%s\": %s", key, text, why);
+		sd_host->cfg_error(at, "%s \"%s\": %s", key, text, why);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < r->n_bases; i++) {
 		if (strcmp(r->bases[i], norm) == 0) {
-			host->cfg_error(at, "%s \"%s\": base domain given twice", key, text);
+			sd_host->cfg_error(at, "%s \"%s\": base domain given twice", key, text);
 			return -EINVAL;
 		}
 	}
@@ -110,31 +119,31 @@ static int read_bases(struct sd_route *r, const proxyd_cfg *entry)
 {
 	int rc = 0, err;
 	const char *s;
-	err = host->cfg_string(entry, "base_domain", &s);
+	err = sd_host->cfg_string(entry, "base_domain", &s);
 	if (err == 0)
 		err = add_base(r, key_node(entry, "base_domain"), "base_domain", s);
 	if (err != -ENOENT && err < 0)
 		rc = err;
 
-	const proxyd_cfg *list = host->cfg_child(entry, "base_domains");
+	const proxyd_cfg *list = sd_host->cfg_child(entry, "base_domains");
 	if (list) {
 		/* A lone string is taken as a list of one; anything else must be a non-empty
 		 * array (or list) of strings. */
-		int n = host->cfg_count(list);
-		if ((s = host->cfg_elem_string(list)) != NULL) {
+		int n = sd_host->cfg_count(list);
+		if ((s = sd_host->cfg_elem_string(list)) != NULL) {
 			err = add_base(r, list, "base_domains", s);
 			if (err < 0)
 				rc = err;
 		} else if (n == 0) {
-			host->cfg_error(list, "base_domains: expected a non-empty list of strings, "
+			sd_host->cfg_error(list, "base_domains: expected a non-empty list of strings, "
 					      "such as [ \"example.com\" ]");
 			rc = -EINVAL;
 		}
 		for (int i = 0; i < n; i++) {
-			const proxyd_cfg *e = host->cfg_elem(list, i);
-			s = host->cfg_elem_string(e);
+			const proxyd_cfg *e = sd_host->cfg_elem(list, i);
+			s = sd_host->cfg_elem_string(e);
 			if (!s) {
-				host->cfg_error(e ? e : list, "base_domains[%d]: expected a string", i);
+				sd_host->cfg_error(e ? e : list, "base_domains[%d]: expected a string", i);
 				rc = -EINVAL;
 				continue;
 			}
@@ -144,7 +153,7 @@ static int read_bases(struct sd_route *r, const proxyd_cfg *entry)
 		}
 	}
 	if (rc == 0 && r->n_bases == 0) {
-		host->cfg_error(entry, "router subdomain: base_domain or base_domains is required");
+		sd_host->cfg_error(entry, "router subdomain: base_domain or base_domains is required");
 		rc = -EINVAL;
 	}
 	return rc;
@@ -155,12 +164,12 @@ static int read_override(struct sd_route *r, const proxyd_cfg *e, int i)
 	struct sd_override *o = &r->overrides[r->n_overrides];
 	memset(o, 0, sizeof *o);
 	const char *name, *agent, *service;
-	int rc_name = host->cfg_string(e, "name", &name);
-	int rc_agent = host->cfg_string(e, "agent", &agent);
-	int rc_service = host->cfg_string(e, "service", &service);
+	int rc_name = sd_host->cfg_string(e, "name", &name);
+	int rc_agent = sd_host->cfg_string(e, "agent", &agent);
+	int rc_service = sd_host->cfg_string(e, "service", &service);
 	int bad = 0;
 	if (rc_name == -ENOENT || rc_agent == -ENOENT) {
-		host->cfg_error(e, "overrides[%d]: expected a group { name = ...; agent = ...; } "
+		sd_host->cfg_error(e, "overrides[%d]: expected a group { name = ...; agent = ...; } "
 				   "(service optional)",
 				i);
 		return -EINVAL;
@@ -168,20 +177,20 @@ static int read_override(struct sd_route *r, const proxyd_cfg *e, int i)
 	if (rc_name < 0 || rc_agent < 0 || (rc_service < 0 && rc_service != -ENOENT))
 		return -EINVAL;
 	if (!sd_label_valid(name, strlen(name))) {
-		host->cfg_error(key_node(e, "name"),
+		sd_host->cfg_error(key_node(e, "name"),
 				"overrides[%d]: name \"%s\": expected a DNS label, 1-63 of a-z 0-9 - "
 				"not starting or ending with '-'",
 				i, name);
 		bad = 1;
 	}
 	if (!id_valid(agent, SD_AGENT_MAX)) {
-		host->cfg_error(key_node(e, "agent"),
+		sd_host->cfg_error(key_node(e, "agent"),
 				"overrides[%d]: agent \"%s\": expected 1-64 of A-Z a-z 0-9 . _ -", i,
 				agent);
 		bad = 1;
 	}
 	if (rc_service == 0 && *service && !id_valid(service, SD_SERVICE_MAX)) {
-		host->cfg_error(key_node(e, "service"),
+		sd_host->cfg_error(key_node(e, "service"),
 				"overrides[%d]: service \"%s\": expected 1-63 of A-Z a-z 0-9 . _ -", i,
 				service);
 		bad = 1;
@@ -190,7 +199,7 @@ static int read_override(struct sd_route *r, const proxyd_cfg *e, int i)
 		return -EINVAL;
 	for (size_t j = 0; j < r->n_overrides; j++) {
 		if (strcmp(r->overrides[j].name, name) == 0) {
-			host->cfg_error(key_node(e, "name"), "overrides[%d]: name \"%s\" is given twice",
+			sd_host->cfg_error(key_node(e, "name"), "overrides[%d]: name \"%s\" is given twice",
 					i, name);
 			return -EINVAL;
 		}
@@ -205,12 +214,12 @@ static int read_override(struct sd_route *r, const proxyd_cfg *e, int i)
 
 static int read_overrides(struct sd_route *r, const proxyd_cfg *entry)
 {
-	const proxyd_cfg *list = host->cfg_child(entry, "overrides");
+	const proxyd_cfg *list = sd_host->cfg_child(entry, "overrides");
 	if (!list)
 		return 0;
-	int n = host->cfg_count(list);
-	if (n == 0 && host->cfg_elem_string(list)) {
-		host->cfg_error(list, "overrides: expected a list ( { name = ...; agent = ...; } )");
+	int n = sd_host->cfg_count(list);
+	if (n == 0 && sd_host->cfg_elem_string(list)) {
+		sd_host->cfg_error(list, "overrides: expected a list ( { name = ...; agent = ...; } )");
 		return -EINVAL;
 	}
 	r->overrides = calloc(n > 0 ? (size_t)n : 1, sizeof *r->overrides);
@@ -218,7 +227,7 @@ static int read_overrides(struct sd_route *r, const proxyd_cfg *entry)
 		return -ENOMEM;
 	int rc = 0;
 	for (int i = 0; i < n; i++) {
-		int err = read_override(r, host->cfg_elem(list, i), i);
+		int err = read_override(r, sd_host->cfg_elem(list, i), i);
 		if (err < 0)
 			rc = err;
 	}
@@ -233,9 +242,9 @@ static int sd_new(void *state, const proxyd_cfg *entry, void **route_state)
 	/* Read every key before giving up, so -t reports every problem at once. */
 	int rc = read_bases(r, entry);
 	const char *s;
-	int err = host->cfg_string(entry, "default_service", &s);
+	int err = sd_host->cfg_string(entry, "default_service", &s);
 	if (err == 0 && *s && !id_valid(s, SD_SERVICE_MAX)) {
-		host->cfg_error(key_node(entry, "default_service"),
+		sd_host->cfg_error(key_node(entry, "default_service"),
 				"default_service \"%s\": expected 1-63 of A-Z a-z 0-9 . _ -", s);
 		err = -EINVAL;
 	} else if (err == 0) {
@@ -244,6 +253,9 @@ static int sd_new(void *state, const proxyd_cfg *entry, void **route_state)
 	if (err < 0 && err != -ENOENT && rc == 0)
 		rc = err;
 	err = read_overrides(r, entry);
+	if (err < 0 && rc == 0)
+		rc = err;
+	err = sd_direct_new(entry, &r->direct);
 	if (err < 0 && rc == 0)
 		rc = err;
 	if (rc < 0) {
@@ -282,7 +294,7 @@ static int match(struct proxyd_route_result *out, const char *agent, size_t agen
 	int a = snprintf(out->agent, out->agent_len, "%.*s", (int)agent_len, agent);
 	int s = snprintf(out->service, out->service_len, "%s", service);
 	if (a < 0 || (size_t)a >= out->agent_len || s < 0 || (size_t)s >= out->service_len) {
-		host->log(plugin, PROXYD_LOG_ERROR, 0, "the core's result buffers are too small");
+		sd_host->log(sd_plugin, PROXYD_LOG_ERROR, 0, "the core's result buffers are too small");
 		out->agent[0] = out->service[0] = '\0';
 		return reject(out, 500, "router error");
 	}
@@ -294,7 +306,7 @@ static int sd_route(void *route_state, const proxyd_request *req, struct proxyd_
 	const struct sd_route *r = route_state;
 	const char *h, *label;
 	size_t n, label_len;
-	if (!host->req_field(req, PROXYD_REQ_HOST, &h, &n))
+	if (!sd_host->req_field(req, PROXYD_REQ_HOST, &h, &n))
 		return PROXYD_ROUTE_NEXT;
 	switch (sd_match(h, n, (const char *const *)r->bases, r->n_bases, &label, &label_len)) {
 	case SD_NONE:
@@ -313,13 +325,23 @@ static int sd_route(void *route_state, const proxyd_request *req, struct proxyd_
 			     o->service[0] ? o->service : r->default_service);
 	size_t name_len;
 	unsigned port;
+	if (r->direct) {
+		/* Overrides still name agents, for their ports too; the rest are VMs. */
+		if (sd_split_port(label, label_len, &name_len, &port) &&
+		    (o = find_override(r, label, name_len))) {
+			char service[8];
+			snprintf(service, sizeof service, "%u", port);
+			return match(out, o->agent, strlen(o->agent), service);
+		}
+		return sd_direct_route(r->direct, label, label_len, out);
+	}
 	/* "agent-1" could be agent "agent", port 1: an agent connected under the whole label
 	 * wins (a host of ABI 1.2 or later can tell). */
 	char whole[64];
-	if (label_len < sizeof whole && PROXYD_HOST_HAS(host, agent_online)) {
+	if (label_len < sizeof whole && PROXYD_HOST_HAS(sd_host, agent_online)) {
 		memcpy(whole, label, label_len);
 		whole[label_len] = '\0';
-		if (host->agent_online(whole))
+		if (sd_host->agent_online(whole))
 			return match(out, label, label_len, r->default_service);
 	}
 	if (sd_split_port(label, label_len, &name_len, &port)) {
@@ -334,10 +356,18 @@ static int sd_route(void *route_state, const proxyd_request *req, struct proxyd_
 	return match(out, label, label_len, r->default_service);
 }
 
+static void sd_target_failed(void *route_state, const char *address, const char *reason)
+{
+	const struct sd_route *r = route_state;
+	if (r->direct)
+		sd_direct_target_failed(r->direct, address);
+}
+
 static const struct proxyd_router_ops ops = {
 	.route_new = sd_new,
 	.route_free = sd_free,
 	.route = sd_route,
+	.target_failed = sd_target_failed,
 };
 
 PROXYD_PLUGIN_DECLARE(PROXYD_KIND_ROUTER, "subdomain", PACKAGE_VERSION, sd_init, sd_fini, &ops);

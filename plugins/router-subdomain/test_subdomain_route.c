@@ -253,6 +253,130 @@ static void config_errors(void **state)
 	cfg_file_fini(&f);
 }
 
+/* ---- direct mode: VMs on a local bridge (the VM-host proxy) ---- */
+
+static void expect_direct(struct rt_fixture *fx, const char *host, const char *address)
+{
+	int v = route(fx, host);
+	if (v != PROXYD_ROUTE_MATCH || strcmp(fx->res.address, address) != 0 || fx->res.agent[0])
+		fail_msg("%s: expected MATCH %s, got %d address '%s' agent '%s' (status %d %s)", host,
+			 address, v, fx->res.address, fx->res.agent, fx->res.out.status, fx->res.message);
+	assert_string_equal(fx->res.path, "");
+	assert_string_equal(fx->res.host, "");
+}
+
+static void direct_static_table(void **state)
+{
+	struct rt_fixture *fx = rt_fixture_setup(
+		state, "route = { router = \"subdomain\"; base_domain = \"vm.test\";\n"
+		       "  vms = ( { name = \"web1\"; address = \"172.30.0.2\"; ports = [ 3000 ]; },\n"
+		       "          { name = \"db-1\"; address = \"FD00::5\"; } );\n"
+		       "  default_port = 8081; ports = [ 8081, 9000 ]; };");
+	expect_direct(fx, "web1.vm.test", "172.30.0.2:8081");
+	expect_direct(fx, "web1-3000.vm.test", "172.30.0.2:3000");
+	expect_direct(fx, "web1-9000.vm.test:443", "172.30.0.2:9000");
+	expect_direct(fx, "db-1.vm.test", "[fd00::5]:8081"); /* the whole label is the VM */
+	expect_direct(fx, "db-1-9000.vm.test", "[fd00::5]:9000");
+	expect_reject(fx, "web1-22.vm.test", 403, "port 22 is not open on web1");
+	expect_reject(fx, "db-1-3000.vm.test", 403, "port 3000 is not open on db-1");
+	expect_reject(fx, "db-9000.vm.test", 404, "no VM named db");
+	expect_reject(fx, "nosuch.vm.test", 404, "no VM named nosuch");
+	expect_reject(fx, "a.web1.vm.test", 404, "no such name");
+	expect_next(fx, "web1.other.test");
+}
+
+static void direct_default_ports(void **state)
+{
+	/* Without `ports`, the default port is the only one every VM has. */
+	struct rt_fixture *fx = rt_fixture_setup(
+		state, "route = { router = \"subdomain\"; base_domain = \"vm.test\";\n"
+		       "  vms = ( { name = \"web1\"; address = \"172.30.0.2\"; } ); };");
+	expect_direct(fx, "web1.vm.test", "172.30.0.2:8080");
+	expect_direct(fx, "web1-8080.vm.test", "172.30.0.2:8080");
+	expect_reject(fx, "web1-8081.vm.test", 403, "port 8081 is not open on web1");
+	rt_fixture_teardown(state);
+	/* agent_ports without an agent reporting (this host has no server): only declared ports,
+	 * and with agent_ports on, `ports` defaults to none */
+	fx = rt_fixture_setup(state, "route = { router = \"subdomain\"; base_domain = \"vm.test\";\n"
+				     "  vms = ( { name = \"web1\"; address = \"172.30.0.2\"; ports = [ 3000 ]; } );\n"
+				     "  agent_ports = true; };");
+	expect_reject(fx, "web1.vm.test", 403, "port 8080 is not open on web1");
+	expect_direct(fx, "web1-3000.vm.test", "172.30.0.2:3000");
+}
+
+static void direct_with_overrides(void **state)
+{
+	/* Overrides still name agents, for their ports too; every other name is a VM. */
+	struct rt_fixture *fx = rt_fixture_setup(
+		state, "route = { router = \"subdomain\"; base_domain = \"vm.test\";\n"
+		       "  overrides = ( { name = \"www\"; agent = \"agent-1\"; service = \"web\"; } );\n"
+		       "  vms = ( { name = \"web1\"; address = \"172.30.0.2\"; } ); };");
+	expect_match(fx, "www.vm.test", "agent-1", "web");
+	expect_match(fx, "www-3000.vm.test", "agent-1", "3000");
+	expect_direct(fx, "web1.vm.test", "172.30.0.2:8080");
+}
+
+static void direct_config_errors(void **state)
+{
+	static const struct {
+		const char *conf;
+		const char *error;
+	} cases[] = {
+		{"route = { base_domain = \"a.test\";\n vms = (\n { name = \"Web_1\"; address = \"10.0.0.1\"; } ); };",
+		 "t.conf:3: vms[0]: name \"Web_1\": expected a DNS label"},
+		{"route = { base_domain = \"a.test\";\n vms = ( { name = \"w\";\n address = \"web1.local\"; } ); };",
+		 "t.conf:3: vms[0]: address \"web1.local\": not an IP address"},
+		{"route = { base_domain = \"a.test\";\n vms = ( { name = \"a\"; address = \"10.0.0.1\"; },\n { name = \"a\"; address = \"10.0.0.2\"; } ); };",
+		 "t.conf:3: vms[1]: name \"a\" is given twice"},
+		{"route = { base_domain = \"a.test\";\n vms = ( {\n address = \"10.0.0.1\"; } ); };",
+		 "t.conf:2: vms[0]: expected a group { name = ...; address = ...; }"},
+		{"route = { base_domain = \"a.test\";\n vms = \"web1\"; };", "t.conf:2: vms: expected a list"},
+		{"route = { base_domain = \"a.test\";\n vms = ( { name = \"w\"; address = \"10.0.0.1\";\n ports = [ 0 ]; } ); };",
+		 "t.conf:3: vms[0].ports[0]: expected a port number from 1 to 65535"},
+		{"route = { base_domain = \"a.test\";\n resolve_cmd = [ ]; };",
+		 "t.conf:2: resolve_cmd: expected a list of strings"},
+		{"route = { base_domain = \"a.test\";\n resolve_cmd = [ \"\" ]; };",
+		 "t.conf:2: resolve_cmd[0]: expected a non-empty string"},
+		{"route = { base_domain = \"a.test\"; resolve_cmd = [ \"shed\" ];\n resolve_url = \"http://127.0.0.1/{name}\"; };",
+		 "t.conf:2: resolve_cmd and resolve_url: give one"},
+		{"route = { base_domain = \"a.test\";\n resolve_url = \"https://127.0.0.1/{name}\"; };",
+		 "t.conf:2: resolve_url \"https://127.0.0.1/{name}\": expected http://HOST[:PORT]/PATH"},
+		{"route = { base_domain = \"a.test\"; resolve_url = \"http://127.0.0.1/{name}\";\n resolve_path = \"a..b\"; };",
+		 "t.conf:2: resolve_path \"a..b\": expected names or indexes"},
+		{"route = { base_domain = \"a.test\"; resolve_cmd = [ \"shed\" ];\n resolve_path = \"ip\"; };",
+		 "t.conf:2: resolve_path: only with resolve_url"},
+		{"route = { base_domain = \"a.test\"; resolve_url = \"http://127.0.0.1/{name}\";\n resolve_not_found_status = 2; };",
+		 "t.conf:2: resolve_not_found_status: only with resolve_cmd"},
+		{"route = { base_domain = \"a.test\"; resolve_cmd = [ \"shed\" ];\n resolve_timeout = 0; };",
+		 "t.conf:2: resolve_timeout: expected 1 to 300 seconds, got 0"},
+		{"route = { base_domain = \"a.test\"; vms = ( { name = \"w\"; address = \"10.0.0.1\"; } );\n cache_ttl = 5; };",
+		 "t.conf:2: cache_ttl: only with resolve_cmd or resolve_url"},
+		{"route = { base_domain = \"a.test\"; resolve_cmd = [ \"shed\" ];\n default_port = 70000; };",
+		 "t.conf:2: default_port: expected 1 to 65535, got 70000"},
+		{"route = { base_domain = \"a.test\"; resolve_cmd = [ \"shed\" ];\n ports = 8080; };",
+		 "t.conf:2: ports: expected a list of ports"},
+		{"route = { base_domain = \"a.test\"; resolve_cmd = [ \"shed\" ];\n ports = [ 80,\n 80 ]; };",
+		 "t.conf:3: ports[1]: port 80 is listed twice"},
+		{"route = { base_domain = \"a.test\"; resolve_cmd = [ \"shed\" ];\n agent_ports = \"some\"; };",
+		 "t.conf:2: agent_ports \"some\": expected true, false or \"labeled\""},
+		{"route = { base_domain = \"a.test\"; resolve_cmd = [ \"shed\" ];\n networks = [ \"172.30.0.1/16\" ]; };",
+		 "t.conf:2: networks[0] \"172.30.0.1/16\": address bits set past the prefix length"},
+		{"route = { base_domain = \"a.test\"; networks = [ \"172.30.0.0/16\" ];\n vms = ( { name = \"w\";\n address = \"10.0.0.1\"; } ); };",
+		 "t.conf:3: vms[0]: address 10.0.0.1 is outside 'networks'"},
+		{"route = { base_domain = \"a.test\";\n default_port = 8080; };",
+		 "t.conf:2: default_port: only for direct targets (with vms, resolve_cmd or resolve_url)"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct cfg_file f;
+		void *r = NULL;
+		int rc = rt_new(&f, cases[i].conf, &r);
+		if (rc != -EINVAL || r != NULL || f.n_errors != 1 || !strstr(f.errors[0], cases[i].error))
+			fail_msg("%s: expected -EINVAL and \"%s\", got %d with %d error(s): %s", cases[i].conf,
+				 cases[i].error, rc, f.n_errors, f.n_errors ? f.errors[0] : "");
+		cfg_file_fini(&f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +389,10 @@ int main(void)
 		cmocka_unit_test_teardown(leaves_core_keys_alone, rt_fixture_teardown),
 		cmocka_unit_test_teardown(unknown_override_key_is_reported, rt_fixture_teardown),
 		cmocka_unit_test(config_errors),
+		cmocka_unit_test_teardown(direct_static_table, rt_fixture_teardown),
+		cmocka_unit_test_teardown(direct_default_ports, rt_fixture_teardown),
+		cmocka_unit_test_teardown(direct_with_overrides, rt_fixture_teardown),
+		cmocka_unit_test(direct_config_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # proxyd -t on bad configurations: each file in tests/configs/bad/ (and, when the router
-# plugins are built, tests/configs/bad-http/) starts with one or more
+# plugins are built, tests/configs/bad-http/ and bad-vmhost/) starts with one or more
 #   # expect: LINE: MESSAGE
 # comments; proxyd -t must exit 1 and print "FILE:LINE: ...MESSAGE..." for each of them and
 # no other error. tests/configs/good.conf, which uses every key the core knows, must pass.
@@ -15,6 +15,13 @@ if [ -e "$top_builddir/plugins/router-path/.libs/router-path.so" ]; then
 	BAD="$BAD $top_srcdir/tests/configs/bad-http/*.conf"
 else
 	echo "router-path is not built: tests/configs/bad-http/ is left out"
+fi
+# The VM-host proxy's keys are router-subdomain's (direct mode).
+if [ -e "$top_builddir/plugins/router-subdomain/.libs/router-subdomain.so" ]; then
+	cp "$top_builddir/plugins/router-subdomain/.libs/router-subdomain.so" "$TMP/plugins/"
+	BAD="$BAD $top_srcdir/tests/configs/bad-vmhost/*.conf"
+else
+	echo "router-subdomain is not built: tests/configs/bad-vmhost/ is left out"
 fi
 
 n_files=0

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """A WebSocket echo server for the HTTP edge tests.
 
-  /usr/bin/python3 wsecho.py PORT [--name NAME]
+  /usr/bin/python3 wsecho.py PORT [--name NAME] [--bind ADDR]
 
 Needs the websockets package (Debian 12: python3-websockets 10.4, asyncio API); run it with
-/usr/bin/python3, which sees Debian's packages. Listens on 127.0.0.1:PORT, prints "ready"
+/usr/bin/python3, which sees Debian's packages. Listens on ADDR:PORT (default 127.0.0.1; a
+VM's service in the VM-host proxy tests binds 0.0.0.0), prints "ready"
 once listening. Every message (text or binary, up to 16 MiB) is sent back as it came. The
 opening handshake's request line and Host header are printed, one line per connection.
 """
@@ -19,6 +20,7 @@ except ImportError:
     sys.exit(2)
 
 NAME = "wsecho"
+BIND = "127.0.0.1"
 
 
 async def echo(ws, path=None):
@@ -35,8 +37,8 @@ async def echo(ws, path=None):
 
 
 async def main(port):
-    async with websockets.serve(echo, "127.0.0.1", port, max_size=16 << 20):
-        print("ready: %s listening on 127.0.0.1:%d" % (NAME, port), flush=True)
+    async with websockets.serve(echo, BIND, port, max_size=16 << 20):
+        print("ready: %s listening on %s:%d" % (NAME, BIND, port), flush=True)
         await asyncio.Future()
 
 
@@ -45,6 +47,10 @@ if __name__ == "__main__":
     if "--name" in args:
         i = args.index("--name")
         NAME = args[i + 1]
+        del args[i:i + 2]
+    if "--bind" in args:
+        i = args.index("--bind")
+        BIND = args[i + 1]
         del args[i:i + 2]
     if len(args) != 1 or not args[0].isdigit():
         print(__doc__, file=sys.stderr)

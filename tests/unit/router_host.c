@@ -51,6 +51,7 @@ static const struct proxyd_host host = {
 	.cfg_path = cfg_path,
 	.req_field = http_request_field,
 	.req_header = http_request_header,
+	.cfg_elem_int = cfg_elem_int,
 };
 
 const struct proxyd_host *rt_host(void)

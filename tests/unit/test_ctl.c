@@ -557,6 +557,96 @@ static void set_reason_always_encodes(void **state)
 	assert_string_equal(in.reason, "");
 }
 
+/* ---- PORTS: an agent's listening ports (agent.report_ports) ---- */
+
+static void ports_report(void **state)
+{
+	in.type = CTL_PORTS;
+	in.n_ports = 3;
+	in.ports[0] = (struct ctl_port){3000, "app"};
+	in.ports[1] = (struct ctl_port){8080, ""};
+	in.ports[2] = (struct ctl_port){65535, "a.b_c-D9"};
+	round_trip();
+	assert_int_equal(out.n_ports, 3);
+	assert_int_equal(out.ports[0].port, 3000);
+	assert_string_equal(out.ports[0].label, "app");
+	assert_int_equal(out.ports[1].port, 8080);
+	assert_string_equal(out.ports[1].label, "");
+	assert_string_equal(out.ports[2].label, "a.b_c-D9");
+	assert_string_equal(ctl_type_name(CTL_PORTS), "PORTS");
+	/* none open is a report too */
+	in.n_ports = 0;
+	round_trip();
+	assert_int_equal(out.n_ports, 0);
+	/* the most a message holds, each with the longest label */
+	in.n_ports = CTL_MAX_PORTS;
+	for (int i = 0; i < CTL_MAX_PORTS; i++) {
+		in.ports[i].port = (uint16_t)(1000 + i);
+		memset(in.ports[i].label, 'x', CTL_PORT_LABEL_MAX);
+		in.ports[i].label[CTL_PORT_LABEL_MAX] = '\0';
+	}
+	round_trip();
+	assert_int_equal(out.n_ports, CTL_MAX_PORTS);
+	assert_int_equal(out.ports[CTL_MAX_PORTS - 1].port, 1000 + CTL_MAX_PORTS - 1);
+	in.n_ports = CTL_MAX_PORTS + 1;
+	assert_int_equal(ctl_encode(&in, wire, sizeof wire), -EINVAL);
+}
+
+static void ports_refused(void **state)
+{
+	static const uint8_t p0[2] = {0, 0}, p80[2] = {0, 80}, p3[1] = {3};
+	uint8_t item[64];
+
+	/* a port entry built from raw fields */
+#define PORT_ITEM(num, numlen, label, labellen)                                                   \
+	do {                                                                                   \
+		size_t k = 0;                                                                  \
+		item[k++] = T_PORT_NUMBER, item[k++] = 0, item[k++] = (numlen);                \
+		memcpy(item + k, num, numlen), k += (numlen);                                   \
+		if (labellen) {                                                                \
+			item[k++] = T_PORT_LABEL, item[k++] = 0, item[k++] = (uint8_t)(labellen); \
+			memcpy(item + k, label, labellen), k += (labellen);                     \
+		}                                                                              \
+		field(T_PORT, item, k);                                                        \
+	} while (0)
+	begin(CTL_PORTS);
+	PORT_ITEM(p0, 2, "", 0);
+	expect_proto(end(), "port number 0");
+	begin(CTL_PORTS);
+	PORT_ITEM(p3, 1, "", 0);
+	expect_proto(end(), "port number: bad field length");
+	begin(CTL_PORTS);
+	PORT_ITEM(p80, 2, "", 0);
+	PORT_ITEM(p80, 2, "web", 3);
+	expect_proto(end(), "port reported twice");
+	begin(CTL_PORTS);
+	PORT_ITEM(p80, 2, "a b", 3);
+	expect_proto(end(), "port label empty or with characters outside");
+	begin(CTL_PORTS);
+	PORT_ITEM(p80, 2, "abcdefghijklmnopqrstuvwxyz0123456", 33);
+	expect_proto(end(), "port label too long");
+	begin(CTL_PORTS);
+	field(T_PORT, "", 0);
+	expect_proto(end(), "port without a number");
+	begin(CTL_PORTS);
+	for (int i = 0; i <= CTL_MAX_PORTS; i++) {
+		uint8_t num[2] = {(uint8_t)(i >> 8), (uint8_t)(1 + i)};
+		PORT_ITEM(num, 2, "", 0);
+	}
+	expect_proto(end(), "too many ports");
+#undef PORT_ITEM
+	/* the encoder never sends what a peer would refuse */
+	in.type = CTL_PORTS;
+	in.n_ports = 2;
+	in.ports[0] = (struct ctl_port){80, "web"};
+	in.ports[1] = (struct ctl_port){80, ""};
+	assert_int_equal(ctl_encode(&in, wire, sizeof wire), -EINVAL);
+	in.ports[1] = (struct ctl_port){0, ""};
+	assert_int_equal(ctl_encode(&in, wire, sizeof wire), -EINVAL);
+	in.ports[1] = (struct ctl_port){81, "no/slash"};
+	assert_int_equal(ctl_encode(&in, wire, sizeof wire), -EINVAL);
+}
+
 /* ---- names and versions ---- */
 
 static void names(void **state)
@@ -654,6 +744,8 @@ int main(void)
 		cmocka_unit_test_setup(auth_token_and_mtls, setup),
 		cmocka_unit_test_setup(auth_ok, setup),
 		cmocka_unit_test_setup(register_services, setup),
+		cmocka_unit_test_setup(ports_report, setup),
+		cmocka_unit_test_setup(ports_refused, setup),
 		cmocka_unit_test_setup(register_max_services, setup),
 		cmocka_unit_test_setup(ping_pong, setup),
 		cmocka_unit_test_setup(goaway_and_error, setup),
