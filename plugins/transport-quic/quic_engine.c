@@ -659,12 +659,17 @@ void quic_conn_input(struct quic_sock *sock, const struct sockaddr *local,
  * better: during the handshake (a dial to a closed port fails at once instead of after the
  * handshake timeout), or when the peer has been silent for a while (a crashed server is
  * noticed in a second or two instead of after the idle timeout). A forged error against a
- * live connection is ignored: the peer's own packets keep arriving. */
+ * live connection is ignored: the peer's own packets keep arriving.
+ * Clients only: a server's client may move (NAT rebinding, migration), and errors for the
+ * address it left are then expected while the new path is being validated; a server is the
+ * one peer whose address does not change. */
 #define UNREACHABLE_SILENCE_NS (1 * NGTCP2_SECONDS)
 
 void quic_conn_unreachable(struct quic_sock *sock, const struct sockaddr *remote, int err)
 {
 	struct quic_endpoint *ep = sock->ep;
+	if (ep->cfg.role != QUIC_CLIENT)
+		return;
 	uint64_t now = quic_now();
 	struct quic_conn *c;
 	LIST_FOREACH(c, &ep->conns, link) {
