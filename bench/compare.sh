@@ -25,7 +25,9 @@
 # Environment (defaults take about 4-5 minutes on 2 cores):
 #   BENCH_SECONDS        wrk -c50 run, s (5)          BENCH_ROUNDS        rounds (3)
 #   BENCH_IPERF_SECONDS  iperf3 each way, s (3)       BENCH_C1000_SECONDS wrk -c1000 run, s (5)
-#   BENCH_PATHS          "direct haproxy ssh proxyd"
+#   BENCH_PATHS          "direct haproxy ssh proxyd proxyd-quic" (proxyd-quic: the same
+#                        proxyd with QUIC between agent and server; left out when
+#                        transport-quic is not built)
 #   BENCH_MAX_OTHER      a measurement during which processes outside this run used this % of
 #                        the machine or more is taken again (10), at most BENCH_RETRIES
 #                        attempts in all (2); before each, wait up to BENCH_SETTLE_MAX s (5)
@@ -51,7 +53,7 @@ BENCH_SECONDS=${BENCH_SECONDS:-5}
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_IPERF_SECONDS=${BENCH_IPERF_SECONDS:-3}
 BENCH_C1000_SECONDS=${BENCH_C1000_SECONDS:-5}
-PATHS=${BENCH_PATHS:-direct haproxy ssh proxyd}
+PATHS=${BENCH_PATHS:-direct haproxy ssh proxyd proxyd-quic}
 BENCH_MAX_OTHER=${BENCH_MAX_OTHER:-10}
 BENCH_RETRIES=${BENCH_RETRIES:-2}
 BENCH_SETTLE_MAX=${BENCH_SETTLE_MAX:-5}
@@ -75,6 +77,11 @@ for _pl in transport-tcp router-path; do
 	[ -e "$top_builddir/plugins/$_pl/.libs/$_pl.so" ] || skip "the $_pl plugin is not built in $top_builddir"
 done
 PLUGIN_DIRS="--plugin-dir $top_builddir/plugins/transport-tcp/.libs --plugin-dir $top_builddir/plugins/router-path/.libs"
+if [ -e "$top_builddir/plugins/transport-quic/.libs/transport-quic.so" ]; then
+	PLUGIN_DIRS="$PLUGIN_DIRS --plugin-dir $top_builddir/plugins/transport-quic/.libs"
+else
+	PATHS=$(echo " $PATHS " | sed 's/ proxyd-quic / /;s/^ *//;s/ *$//')
+fi
 if [ -n "$BENCH_PROFILE" ]; then
 	for c in perf strace; do
 		command -v "$c" >/dev/null 2>&1 || fail "BENCH_PROFILE=1 needs $c" "$c on PATH"
@@ -107,6 +114,9 @@ pick_port HAP_TCP_PORT
 pick_port SSHD_PORT
 pick_port SSH_HTTP_PORT
 pick_port SSH_TCP_PORT
+pick_port QUIC_SERVER_PORT
+pick_port QUIC_HTTP_PORT
+pick_port QUIC_TCP_PORT
 
 listening() { # PORT: something listens on 127.0.0.1:PORT
 	ss -Htln "sport = :$1" 2>/dev/null | grep -q .
@@ -258,46 +268,57 @@ EOF
 	;;
 esac
 
-# ---- proxyd server and agent ----
-case " $PATHS " in *" proxyd "*)
-	step "proxyd: server on $SERVER_PORT, HTTP edge $PROXYD_HTTP_PORT (nginx), TCP edge $PROXYD_TCP_PORT (iperf3)"
-	make_pki
-	cat >"$TMP/server.conf" <<EOF
+# ---- proxyd server and agent: one pair per transport (proxyd: TLS over TCP; proxyd-quic) ----
+# start_proxyd_pair NAME TRANSPORT SERVER_PORT HTTP_PORT TCP_PORT: sets NAME_SERVER_PID and
+# NAME_AGENT_PID (NAME with - as _).
+start_proxyd_pair() {
+	_pair=$(echo "$1" | tr - _) _t=$2 _sp=$3 _hp=$4 _tp=$5
+	step "$1: server on $_sp ($_t), HTTP edge $_hp (nginx), TCP edge $_tp (iperf3)"
+	cat >"$TMP/server-$1.conf" <<EOF
 log = { level = "warn"; };
 drain_timeout = 2;
 server = {
-  listen = ( { transport = "tcp"; address = "127.0.0.1:$SERVER_PORT";
+  listen = ( { transport = "$_t"; address = "127.0.0.1:$_sp";
                cert = "pki/localhost.crt"; key = "pki/localhost.key"; client_ca = "pki/ca.crt"; } );
 };
 http = {
-  listen = ( { address = "127.0.0.1:$PROXYD_HTTP_PORT"; } );
+  listen = ( { address = "127.0.0.1:$_hp"; } );
   routes = ( { router = "path"; default_agent = "agent-1"; } );
 };
-tcp = ( { listen = "127.0.0.1:$PROXYD_TCP_PORT"; agent = "agent-1"; service = "iperf"; } );
+tcp = ( { listen = "127.0.0.1:$_tp"; agent = "agent-1"; service = "iperf"; } );
 EOF
-	cat >"$TMP/agent.conf" <<EOF
+	cat >"$TMP/agent-$1.conf" <<EOF
 log = { level = "warn"; };
 drain_timeout = 2;
 agent = {
   id = "agent-1";
-  servers = ( { transport = "tcp"; address = "127.0.0.1:$SERVER_PORT"; server_name = "localhost";
+  servers = ( { transport = "$_t"; address = "127.0.0.1:$_sp"; server_name = "localhost";
                 ca = "pki/ca.crt"; cert = "pki/agent-1.crt"; key = "pki/agent-1.key"; } );
   services = ( { name = "web"; url = "http://127.0.0.1:$NGINX_PORT"; default = true; },
                { name = "iperf"; address = "127.0.0.1:$IPERF_PORT"; } );
 };
 EOF
 	for f in server agent; do
-		run_proxyd "$TMP/check.out" "$TMP/check.err" -t -c "$TMP/$f.conf" $PLUGIN_DIRS
-		assert_exit "proxyd -t accepts the bench's $f.conf" 0 "$RC" "$TMP/$f.conf" "$TMP/check.out" "$TMP/check.err"
+		run_proxyd "$TMP/check.out" "$TMP/check.err" -t -c "$TMP/$f-$1.conf" $PLUGIN_DIRS
+		assert_exit "proxyd -t accepts the bench's $f-$1.conf" 0 "$RC" "$TMP/$f-$1.conf" "$TMP/check.out" "$TMP/check.err"
 	done
-	start_proxyd "$TMP/server.log" -f -c "$TMP/server.conf" $PLUGIN_DIRS
-	SERVER_PID=$PROXYD_PID
-	wait_listening 10 "$PROXYD_HTTP_PORT" "proxyd's HTTP edge" "$TMP/server.log"
-	start_proxyd "$TMP/agent.log" -f -c "$TMP/agent.conf" $PLUGIN_DIRS
-	AGENT_PID=$PROXYD_PID
+	start_proxyd "$TMP/server-$1.log" -f -c "$TMP/server-$1.conf" $PLUGIN_DIRS
+	eval "${_pair}_SERVER_PID=$PROXYD_PID"
+	wait_listening 10 "$_hp" "proxyd's HTTP edge" "$TMP/server-$1.log"
+	start_proxyd "$TMP/agent-$1.log" -f -c "$TMP/agent-$1.conf" $PLUGIN_DIRS
+	eval "${_pair}_AGENT_PID=$PROXYD_PID"
 	# registered once a request goes all the way through
-	wait_for 15 eval "curl -sf --max-time 2 -o /dev/null http://127.0.0.1:$PROXYD_HTTP_PORT/100b" ||
-		fail "a request through proxyd's HTTP edge" "200 within 15 s" "$(cat "$TMP/server.log" "$TMP/agent.log")"
+	wait_for 15 eval "curl -sf --max-time 2 -o /dev/null http://127.0.0.1:$_hp/100b" ||
+		fail "a request through $1's HTTP edge" "200 within 15 s" "$(cat "$TMP/server-$1.log" "$TMP/agent-$1.log")"
+}
+case " $PATHS " in *" proxyd"*) make_pki ;; esac
+case " $PATHS " in *" proxyd "*)
+	start_proxyd_pair proxyd tcp "$SERVER_PORT" "$PROXYD_HTTP_PORT" "$PROXYD_TCP_PORT"
+	SERVER_PID=$proxyd_SERVER_PID AGENT_PID=$proxyd_AGENT_PID
+	;;
+esac
+case " $PATHS " in *" proxyd-quic "*)
+	start_proxyd_pair proxyd-quic quic "$QUIC_SERVER_PORT" "$QUIC_HTTP_PORT" "$QUIC_TCP_PORT"
 	;;
 esac
 
@@ -308,6 +329,7 @@ http_port() {
 	haproxy) echo "$HAP_HTTP_PORT" ;;
 	ssh) echo "$SSH_HTTP_PORT" ;;
 	proxyd) echo "$PROXYD_HTTP_PORT" ;;
+	proxyd-quic) echo "$QUIC_HTTP_PORT" ;;
 	esac
 }
 tcp_port() {
@@ -316,6 +338,7 @@ tcp_port() {
 	haproxy) echo "$HAP_TCP_PORT" ;;
 	ssh) echo "$SSH_TCP_PORT" ;;
 	proxyd) echo "$PROXYD_TCP_PORT" ;;
+	proxyd-quic) echo "$QUIC_TCP_PORT" ;;
 	esac
 }
 # proxy_pids PATH: the processes that do the proxying (none for direct).
@@ -325,6 +348,7 @@ proxy_pids() {
 	haproxy) echo "$HAP_PID" ;;
 	ssh) echo "$SSH_PID $SSHD_SESSION_PIDS" ;;
 	proxyd) echo "$SERVER_PID $AGENT_PID" ;;
+	proxyd-quic) echo "$proxyd_quic_SERVER_PID $proxyd_quic_AGENT_PID" ;;
 	esac
 }
 cpu_ticks() { # PID...: utime+stime summed, in clock ticks
@@ -772,7 +796,8 @@ paths = sys.argv[3].split()
 names = {"direct": "direct to nginx / iperf3",
          "haproxy": "haproxy %s (no tunnel)" % facts["haproxy_version"],
          "ssh": "`ssh -R` (%s, aes128-gcm)" % facts["ssh_version"],
-         "proxyd": "proxyd TLS tunnel"}
+         "proxyd": "proxyd TLS tunnel",
+         "proxyd-quic": "proxyd QUIC tunnel"}
 
 def med(p, m):
     v = samples.get((p, m))

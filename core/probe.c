@@ -13,6 +13,8 @@
 #include "plugins.h"
 #include "session.h"
 
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,16 +40,71 @@ static void finish_one(struct probe *p)
 		loop_timer_start(p->next, 0, 0); /* the next dial from a fresh loop turn */
 }
 
+static void report(struct probe *p, uint64_t us, const char *security, const char *identity)
+{
+	p->took_us[p->done++] = us;
+	printf("connected in %.3f ms (%s, peer %s)\n", us / 1000.0, security, identity);
+}
+
+/* TLS 1.3 over TCP: the client's handshake is done before the server has checked the client
+ * certificate, so a refusal arrives as an alert after "connected". The server's session
+ * sends its preface as soon as it accepted us: wait for that (not timed) before counting
+ * the dial as good. */
+struct pending {
+	struct probe *p;
+	uint64_t us;
+	char security[128], identity[128];
+};
+
+static void server_spoke(struct bufferevent *bev, void *arg)
+{
+	struct pending *w = arg;
+	report(w->p, w->us, w->security, w->identity);
+	bufferevent_free(bev);
+	struct probe *p = w->p;
+	free(w);
+	finish_one(p);
+}
+
+static void server_refused(struct bufferevent *bev, short what, void *arg)
+{
+	struct pending *w = arg;
+	struct probe *p = w->p;
+	p->failed++;
+	fprintf(stderr, "proxyd: probe failed: the server %s after the handshake (it refused "
+			"the agent's certificate, or is not proxyd); its log says why\n",
+		what & BEV_EVENT_TIMEOUT ? "said nothing for 5 s" : "closed the connection");
+	bufferevent_free(bev);
+	free(w);
+	finish_one(p);
+}
+
 static struct session *on_connected(void *owner, const struct session_link *link,
 				    const struct proxyd_peer_info *info)
 {
 	struct probe *p = owner;
 	uint64_t us = loop_now_us() - p->started_us;
-	p->took_us[p->done++] = us;
-	printf("connected in %.3f ms (%s, peer %s)\n", us / 1000.0,
-	       info->security ? info->security : "?", info->identity ? info->identity : "-");
-	session_link_discard(link); /* a native transport closes it when we return NULL */
-	finish_one(p);
+	const char *sec = info->security ? info->security : "?";
+	const char *id = info->identity ? info->identity : "-";
+	struct pending *w = link->nops ? NULL : calloc(1, sizeof *w);
+	if (!w) {
+		/* A native transport reports only a confirmed handshake: the server accepted us.
+		 * It closes the connection when we return NULL. */
+		session_link_discard(link);
+		report(p, us, sec, id);
+		finish_one(p);
+		return NULL;
+	}
+	w->p = p;
+	w->us = us;
+	snprintf(w->security, sizeof w->security, "%s", sec);
+	snprintf(w->identity, sizeof w->identity, "%s", id);
+	struct timeval tmo = {5, 0};
+	bufferevent_setcb(link->bev, server_spoke, NULL, server_refused, w);
+	bufferevent_set_timeouts(link->bev, &tmo, NULL);
+	bufferevent_enable(link->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_input(link->bev)))
+		server_spoke(link->bev, w);
 	return NULL;
 }
 

@@ -463,7 +463,9 @@ struct stream *server_open_stream(const char *agent_id, const char *service, uin
 	snprintf(oh.client, sizeof oh.client, "%s", client);
 	struct stream *st = session_open_stream(pick->s, &oh);
 	if (!st)
-		*why = "the agent's session is closing";
+		*why = session_is_closed(pick->s) ? "the agent's session is closing"
+						  : "the agent takes no new streams now (it is going away, "
+						    "or has as many open as it allows)";
 	return st;
 }
 

@@ -34,7 +34,7 @@ struct stream *session_find_stream(struct session *s, uint32_t id)
 	return NULL;
 }
 
-static void ready_add(struct stream *st)
+void session_ready_add(struct stream *st)
 {
 	struct session *s = st->s;
 	if (st->in_ready)
@@ -49,7 +49,7 @@ static void ready_add(struct stream *st)
 	s->ready_tail = st;
 }
 
-static void ready_remove(struct stream *st)
+void session_ready_remove(struct stream *st)
 {
 	struct session *s = st->s;
 	if (!st->in_ready)
@@ -104,7 +104,7 @@ void session_stream_unlink(struct stream *st)
 			*p = st->bucket_next;
 			break;
 		}
-	ready_remove(st);
+	session_ready_remove(st);
 	s->stats.streams_open--;
 	if (s->cbs->on_stream_gone)
 		s->cbs->on_stream_gone(s, s->owner);
@@ -293,11 +293,11 @@ static void pump(struct session *s)
 	s->dispatching++;
 	while (s->ready_head && evbuffer_get_length(out) < OUT_HIGH) {
 		struct stream *st = s->ready_head;
-		ready_remove(st);
+		session_ready_remove(st);
 		if (st->reset)
 			continue;
 		if (send_some(st) && !st->reset && session_find_stream(s, st->id) == st)
-			ready_add(st); /* to the back: round robin */
+			session_ready_add(st); /* to the back: round robin */
 	}
 	s->dispatching--;
 	if (!s->dispatching)
@@ -307,14 +307,14 @@ static void pump(struct session *s)
 static void stream_kick(struct stream *st)
 {
 	if (st->s->nops) {
-		native_kick(st);
+		native_kick(st, 0);
 		return;
 	}
 	if (st->reset || st->fin_sent)
 		return;
 	size_t queued = evbuffer_get_length(st->out);
 	if ((queued && st->send_window) || (st->fin_queued && !queued) || st->syn_pending) {
-		ready_add(st);
+		session_ready_add(st);
 		pump(st->s);
 	}
 }
@@ -330,7 +330,7 @@ static void reset_all_streams(struct session *s, const char *reason)
 			struct stream *next = st->bucket_next;
 			if (!st->reset && !(st->fin_sent && st->fin_recv)) {
 				st->reset = 1;
-				ready_remove(st);
+				session_ready_remove(st);
 				if (st->cbs && st->cbs->on_reset)
 					st->cbs->on_reset(st, st->arg, RST_GOING_AWAY, reason);
 			}
@@ -377,7 +377,11 @@ static void close_timer_fired(void *arg)
 
 static void pump_timer_fired(void *arg)
 {
-	pump(arg);
+	struct session *s = arg;
+	if (s->nops)
+		native_pump(s);
+	else
+		pump(s);
 }
 
 void session_fail(struct session *s, const char *fmt, ...)
@@ -577,7 +581,7 @@ static void on_data(struct session *s, const struct frame_header *h, struct evbu
 		evbuffer_drain(in, len);
 		send_rst(s, st->id, RST_FLOW, "window exceeded");
 		st->reset = 1;
-		ready_remove(st);
+		session_ready_remove(st);
 		if (st->cbs && st->cbs->on_reset)
 			st->cbs->on_reset(st, st->arg, RST_FLOW, "peer exceeded the window");
 		maybe_free(st);
@@ -645,7 +649,7 @@ static void dispatch(struct session *s, const struct frame_header *h, struct evb
 		memcpy(text, reason, rlen);
 		text[rlen] = '\0';
 		st->reset = 1;
-		ready_remove(st);
+		session_ready_remove(st);
 		evbuffer_drain(st->out, evbuffer_get_length(st->out));
 		if (!st->released && st->cbs && st->cbs->on_reset)
 			st->cbs->on_reset(st, st->arg, code, text);
@@ -914,7 +918,7 @@ struct stream *session_open_stream(struct session *s, const struct open_header *
 	/* The SYN leaves at the end of this loop turn: data written before then rides in the
 	 * same frame, and a protocol where the service speaks first (SSH) still gets its
 	 * stream opened without waiting for the client. */
-	ready_add(st);
+	session_ready_add(st);
 	loop_timer_start(s->pump_timer, 0, 0);
 	return st;
 }
@@ -983,11 +987,11 @@ void stream_shutdown(struct stream *st)
 		return;
 	st->fin_queued = 1;
 	if (st->s->nops) {
-		native_kick(st);
+		native_kick(st, 0);
 		return;
 	}
 	if (!st->s->closed && !st->s->closing) {
-		ready_add(st);
+		session_ready_add(st);
 		pump(st->s);
 	}
 }
@@ -997,7 +1001,7 @@ void stream_reset(struct stream *st, uint32_t code, const char *reason)
 	if (st->reset)
 		return;
 	st->reset = 1;
-	ready_remove(st);
+	session_ready_remove(st);
 	evbuffer_drain(st->out, evbuffer_get_length(st->out));
 	if (st->s->nops)
 		native_reset(st, code);

@@ -93,6 +93,10 @@ void session_stream_destroy(struct stream *st);
 void session_free_dead(struct session *s);
 void session_fail(struct session *s, const char *fmt, ...) PROXYD_PRINTF(2, 3);
 void session_notify_owner(struct stream *st, size_t len);
+/* The ready list: streams with something to send (multiplexer) or an owner to wake
+ * (native); the session's pump timer works through it. */
+void session_ready_add(struct stream *st);
+void session_ready_remove(struct stream *st);
 
 /* The native backend (session_native.c); session.c's public functions hand over to these
  * when s->nops is set. */
@@ -103,7 +107,9 @@ void native_free(struct session *s);
 int native_control_send(struct session *s, const void *data, size_t len);
 struct stream *native_open_stream(struct session *s, const struct open_header *oh);
 void native_consumed(struct stream *st);
-void native_kick(struct stream *st);
+void native_kick(struct stream *st, int notify);
+void native_wake_later(struct stream *st);
+void native_pump(struct session *s);
 void native_reset(struct stream *st, uint32_t code);
 void native_stats(const struct session *s, struct session_stats *out);
 

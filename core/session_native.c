@@ -76,8 +76,11 @@ void native_maybe_free(struct stream *st)
 	}
 }
 
-/* Hand queued bytes, then the FIN, to the transport; tell the owner when there is room. */
-void native_kick(struct stream *st)
+/* Hand queued bytes, then the FIN, to the transport. With notify, tell the owner when there
+ * is room (on_writable); without (the owner is writing right now: calling it back would run
+ * its write path inside itself, with its own state half updated), a wake-up is scheduled for
+ * the next loop turn instead when one is due. */
+void native_kick(struct stream *st, int notify)
 {
 	struct session *s = st->s;
 	if (st->flushing || !alive(s) || st->reset || !st->nstate || st->native_released)
@@ -104,6 +107,10 @@ void native_kick(struct stream *st)
 		}
 		if (!st->want_writable || st->released || evbuffer_get_length(st->out) >= NATIVE_QUEUE)
 			break;
+		if (!notify) {
+			native_wake_later(st);
+			break;
+		}
 		st->want_writable = 0;
 		if (st->cbs && st->cbs->on_writable)
 			st->cbs->on_writable(st, st->arg);
@@ -116,6 +123,24 @@ void native_kick(struct stream *st)
 	}
 	st->flushing = 0;
 	native_maybe_free(st);
+	dispatch_end(s);
+}
+
+/* The owner asked for room and there is some: wake it from the next loop turn. */
+void native_wake_later(struct stream *st)
+{
+	session_ready_add(st);
+	loop_timer_start(st->s->pump_timer, 0, 0);
+}
+
+void native_pump(struct session *s)
+{
+	dispatch_begin(s);
+	while (s->ready_head && alive(s)) {
+		struct stream *st = s->ready_head;
+		session_ready_remove(st);
+		native_kick(st, 1);
+	}
 	dispatch_end(s);
 }
 
@@ -169,7 +194,7 @@ struct stream *native_open_stream(struct session *s, const struct open_header *o
 	st->oh = *oh;
 	/* The header goes now; the transport sends it with the first data when that follows
 	 * in this loop turn. */
-	native_kick(st);
+	native_kick(st, 0);
 	return st;
 }
 
@@ -184,7 +209,7 @@ int native_control_send(struct session *s, const void *data, size_t len)
 		return 0;
 	}
 	evbuffer_add(s->control->out, data, len);
-	native_kick(s->control);
+	native_kick(s->control, 0);
 	return 0;
 }
 
@@ -219,7 +244,7 @@ int native_session_start(struct session *s)
 	/* Not a stream for the owners: it is neither counted nor handed out. */
 	s->stats.streams_open--;
 	s->stats.streams_total--;
-	native_kick(c);
+	native_kick(c, 0);
 	return 0;
 }
 
@@ -330,7 +355,7 @@ static void take_header(struct stream *st)
 			s->stats.streams_total--;
 			evbuffer_add(st->out, FRAME_PREFACE, FRAME_PREFACE_LEN);
 			evbuffer_add_buffer(st->out, s->control_pending);
-			native_kick(st);
+			native_kick(st, 0);
 		}
 		return;
 	}
@@ -459,7 +484,7 @@ void native_host_stream_writable(proxyd_stream *p)
 {
 	struct stream *st = stream_of(p);
 	st->write_blocked = 0;
-	native_kick(st);
+	native_kick(st, 1);
 }
 
 void native_host_conn_closed(proxyd_conn *c, uint32_t code, const char *reason)

@@ -297,6 +297,11 @@ static int cb_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t id, uint64
 	struct quic_stream *s = sud;
 	if (!s)
 		return 0;
+	/* QUIC's stream limit counts every stream ever opened; ngtcp2 raises it only when told.
+	 * One more for each of the peer's streams that ends keeps max_streams a limit on how
+	 * many are open at once (without it, the peer's 1025th stream is refused for good). */
+	if (!ngtcp2_conn_is_local_stream(conn, id) && ngtcp2_is_bidi_stream(id))
+		ngtcp2_conn_extend_max_streams_bidi(conn, 1);
 	c->lost_closed += ngtcp2_conn_get_stream_loss_count(conn, id);
 	if (s->orphan) {
 		/* the owner let go at its reset; ngtcp2 has now too */

@@ -37,6 +37,11 @@ assert_eq "UDP sockets of the agent" 1 "$(wc -l <"$TMP/agent-udp.txt")"
 if grep -E "127.0.0.1:$SERVER_PORT" "$TMP/tcp.txt" >/dev/null; then
 	fail "no TCP between agent and server" "no TCP socket on port $SERVER_PORT" "$(cat "$TMP/tcp.txt")"
 fi
+step "1100 streams one after another (QUIC counts every stream opened: the limit of 1024
+must be raised as streams end, or the 1025th is refused for good)"
+python3 "$NETCHECK" sequential 127.0.0.1 "$ECHO_PORT" 1100 >"$TMP/seq.txt" 2>&1 ||
+	fail "1100 streams one after another" "all echoed" "$(cat "$TMP/seq.txt"; tail -5 "$TMP/server.log")"
+cat "$TMP/seq.txt"
 echo "server: $(cat "$TMP/server-udp.txt")"
 echo "agent:  $(cat "$TMP/agent-udp.txt")"
 exit 0

@@ -8,7 +8,7 @@
 TRANSPORT=quic
 . "$top_srcdir/tests/tunnel_lib.sh"
 
-SIZE=${PROXYD_REBIND_BYTES:-536870912}
+SIZE=${PROXYD_REBIND_BYTES:-134217728}
 FWD_PORT=$(free_port)
 make_pki
 write_server_conf

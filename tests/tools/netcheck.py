@@ -11,6 +11,7 @@
   many HOST PORT N BYTES        N concurrent echo streams of BYTES each through HOST:PORT,
                                 plus one stream whose reader stalls until the N are done;
                                 fails if any of the N is held up by the stalled one
+  sequential HOST PORT N         N short echo streams one after another, each checked
   expect-reset HOST PORT        connect, send a line, and require the connection to be reset
                                 or closed without an echo (e.g. the service is down)
 
@@ -169,6 +170,22 @@ def echo(host, port, text):
         die("echo mismatch: sent %r got %r" % (text, bytes(out)))
 
 
+def sequential(host, port, n):
+    """n echo connections one after another, each checked: counts of streams opened over
+    a connection's life, not at once (QUIC limits the former unless raised as they close)."""
+    n = int(n)
+    for i in range(n):
+        c = connect(host, port)
+        text = b"stream %d" % i
+        c.sendall(text)
+        c.shutdown(socket.SHUT_WR)
+        got = recv_exact(c, len(text))
+        if got != text:
+            die("stream %d of %d: sent %r got %r" % (i, n, text, bytes(got)))
+        c.close()
+    print("%d streams one after another, all echoed" % n)
+
+
 def many(host, port, n, nbytes):
     n, nbytes = int(n), int(nbytes)
     errors = []
@@ -255,6 +272,8 @@ def main():
         echo(*args)
     elif cmd == "many":
         many(*args)
+    elif cmd == "sequential":
+        sequential(*args)
     elif cmd == "expect-reset":
         expect_reset(*args)
     else:
