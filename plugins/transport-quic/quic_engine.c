@@ -202,6 +202,33 @@ static void conn_peer_closed(struct quic_conn *c)
 	}
 }
 
+/* ---- the probe after stream data stops (QUIC_PROBE_NS) ----
+ * ngtcp2's keep-alive sends one PING once nothing was received for its timeout, and no more
+ * until a packet arrives. While stream data flows it is set to QUIC_PROBE_NS, so that a
+ * transfer that stops dead is followed by exactly one PING a second later: when our NAT
+ * mapping changed, that packet shows the peer our new address (a receiver otherwise says
+ * nothing until its next keepalive, and the peer's data goes to the old one meanwhile); when
+ * the peer died, its ICMP answer tells us. After that PING it is the configured keepalive
+ * again, so an idle connection is not woken every second. */
+static void conn_probe_arm(struct quic_conn *c)
+{
+	if (c->probing || c->ep->cfg.keepalive_ms == UINT32_MAX ||
+	    (uint64_t)c->ep->cfg.keepalive_ms * NGTCP2_MILLISECONDS <= QUIC_PROBE_NS)
+		return;
+	c->probing = 1;
+	ngtcp2_conn_set_keep_alive_timeout(c->conn, QUIC_PROBE_NS);
+}
+
+/* After a write: the probe's PING went out if nothing came for QUIC_PROBE_NS. */
+static void conn_probe_done(struct quic_conn *c, uint64_t now)
+{
+	if (!c->probing || now < c->last_rx_ns + QUIC_PROBE_NS)
+		return;
+	c->probing = 0;
+	ngtcp2_conn_set_keep_alive_timeout(c->conn, (uint64_t)c->ep->cfg.keepalive_ms *
+							    NGTCP2_MILLISECONDS);
+}
+
 /* ---- ngtcp2 callbacks: they record, the dispatch acts ---- */
 
 static void cb_rand(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx)
@@ -270,6 +297,11 @@ static int cb_recv_stream_data(ngtcp2_conn *conn, uint32_t flags, int64_t id, ui
 	 * grown would, once its unread bytes filled the connection's window, stop every other
 	 * stream of the connection, the owner's control stream with them. */
 	ngtcp2_conn_extend_max_offset(conn, len);
+	if (len) {
+		struct quic_conn *c = ud;
+		c->last_stream_ns = quic_now();
+		conn_probe_arm(c);
+	}
 	if (!s || s->rx_reset)
 		return 0; /* nobody reads it */
 	if (len && evbuffer_add(s->rx, data, len) < 0)
@@ -662,14 +694,23 @@ void quic_conn_input(struct quic_sock *sock, const struct sockaddr *local,
 
 /* ICMP is not authenticated, so it ends a connection only where QUIC itself has nothing
  * better: during the handshake (a dial to a closed port fails at once instead of after the
- * handshake timeout), or when the peer has been silent for a while (a crashed server is
- * noticed in a second or two instead of after the idle timeout). A forged error against a
- * live connection is ignored: the peer's own packets keep arriving. */
-#define UNREACHABLE_SILENCE_NS (1 * NGTCP2_SECONDS)
+ * handshake timeout), or when the peer has been silent for a while (a crashed peer is
+ * noticed in seconds instead of after the idle timeout). A forged error against a live
+ * connection is ignored: the peer's own packets keep arriving.
+ * A server is more careful than a client, because its client may move (NAT rebinding) and
+ * errors for the address it left are then expected until the client is heard from the new
+ * one: a client receiving data says where it is within QUIC_PROBE_NS of the data stopping
+ * (conn_probe_arm), so the server waits three times that, and only when the silence began
+ * during a transfer; an idle client shows its new address with its keepalive. A server's
+ * address does not change. */
+#define UNREACHABLE_SILENCE_CLIENT_NS (1 * NGTCP2_SECONDS)
+#define UNREACHABLE_SILENCE_SERVER_NS (3 * NGTCP2_SECONDS)
 
 void quic_conn_unreachable(struct quic_sock *sock, const struct sockaddr *remote, int err)
 {
 	struct quic_endpoint *ep = sock->ep;
+	uint64_t silence = ep->cfg.role == QUIC_CLIENT ? UNREACHABLE_SILENCE_CLIENT_NS
+						       : UNREACHABLE_SILENCE_SERVER_NS;
 	uint64_t now = quic_now();
 	struct quic_conn *c;
 	LIST_FOREACH(c, &ep->conns, link) {
@@ -679,7 +720,13 @@ void quic_conn_unreachable(struct quic_sock *sock, const struct sockaddr *remote
 		if (!quic_sockaddr_eq(p->remote.addr, remote))
 			continue;
 		uint64_t heard = c->last_rx_ns ? c->last_rx_ns : c->created_ns;
-		if (c->state == QC_READY && now - heard < UNREACHABLE_SILENCE_NS)
+		if (c->state == QC_READY && now - heard < silence)
+			continue;
+		/* a server whose client fell silent with no transfer under way may be talking to
+		 * the address the client's NAT has just given up: the client's keepalive will come
+		 * from the new one */
+		if (c->state == QC_READY && ep->cfg.role == QUIC_SERVER &&
+		    c->last_stream_ns + 2 * QUIC_PROBE_NS < heard)
 			continue;
 		char addr[INET6_ADDRSTRLEN] = "?";
 		if (remote->sa_family == AF_INET)
@@ -769,6 +816,8 @@ static void conn_write(struct quic_conn *c)
 		ngtcp2_ssize n = ngtcp2_conn_writev_stream(c->conn, &ps.path, &pi, buf, QUIC_MAX_PKT,
 							   &nd, fl, sid, v, nv, ts);
 		if (s && nd >= 0) {
+			if (nd > 0)
+				c->last_stream_ns = ts;
 			s->tx_sent += (uint64_t)nd;
 			if ((fl & NGTCP2_WRITE_STREAM_FLAG_FIN) && s->tx_sent == s->tx_end)
 				s->fin_sent = 1;
@@ -949,6 +998,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	if (conn_dispatch(c))
 		return;
 	conn_write(c);
+	if (c->state <= QC_READY)
+		conn_probe_done(c, now);
 }
 
 /* ---- endpoints ---- */

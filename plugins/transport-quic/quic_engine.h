@@ -96,8 +96,10 @@ enum quic_close_kind {
 	QUIC_CLOSE_HANDSHAKE_TIMEOUT,
 	QUIC_CLOSE_INTERNAL,        /* a local failure (memory, socket) */
 	QUIC_CLOSE_UNREACHABLE,     /* ICMP says nothing answers at the peer's address (its port
-	                             * is closed: a crashed server, a dial to the wrong port), and
-	                             * nothing was heard from it lately; code is the errno */
+	                             * is closed: a crashed peer, a dial to the wrong port), and
+	                             * nothing was heard from it for a while (1 s for a client, 3 s
+	                             * for a server), or the handshake was not done; code is the
+	                             * errno */
 };
 
 struct quic_close_info {

@@ -13,6 +13,10 @@
 
 /* Every connection id we issue has this length: short headers carry no length (notes). */
 #define QUIC_SCID_LEN 18
+/* A receiver whose stream data stops for this long sends one PING (conn_probe_*): the
+ * sender learns where we are if our address changed under us, and if the sender died, the
+ * ICMP answer says so (quic_conn_unreachable). */
+#define QUIC_PROBE_NS (1000ull * 1000 * 1000)
 /* Datagrams per recvmmsg / packets per write burst. */
 #define QUIC_BATCH 64
 #define QUIC_RX_SLOT 2048
@@ -168,6 +172,8 @@ struct quic_conn {
 	struct event *timer, *kick;
 	uint64_t created_ns, ready_ns;
 	uint64_t last_rx_ns; /* the last packet ngtcp2 took from the peer */
+	uint64_t last_stream_ns; /* stream data last went either way */
+	unsigned probing : 1; /* keep-alive shortened to QUIC_PROBE_NS after stream data came */
 	uint64_t bytes_sent, bytes_recv, pkts_sent, pkts_recv, lost_closed;
 	char *peer_identity;
 	char security[64];

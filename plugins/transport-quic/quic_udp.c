@@ -77,7 +77,7 @@ int quic_sock_open(struct quic_endpoint *ep, int fd, struct quic_sock **out)
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
 	/* ICMP errors (port unreachable from a crashed peer) reach an unconnected socket only
-	 * this way: they are read from the error queue (read_errors) */
+	 * this way: they are read from the error queue (read_errors, quic_conn_unreachable) */
 	if (s->local.ss_family == AF_INET)
 		(void)setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one);
 	else
