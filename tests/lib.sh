@@ -66,6 +66,16 @@ _cleanup() {
 			$(cat "$TMP/.sanitizer") | head -60 >&2
 		[ "$_rc" -eq 0 ] && _rc=1
 	fi
+	release_ports
+	# A failed test shows the end of every log it made: the daemon that died is often not
+	# the one whose log the failed check printed.
+	if [ "$_rc" -ne 0 ] && [ "$_rc" -ne 77 ]; then
+		for _l in "$TMP"/*.log; do
+			[ -f "$_l" ] || continue
+			echo "--- last lines of ${_l##*/}" >&2
+			tail -n 12 "$_l" >&2
+		done
+	fi
 	if [ -n "${PROXYD_TEST_KEEP:-}" ]; then
 		echo "kept $TMP" >&2
 	else
@@ -258,14 +268,39 @@ wait_gone() {
 
 # ---- network ----
 
-# free_port: print a port on 127.0.0.1 that no TCP or UDP socket uses right now. Taken from
-# 20000-32767, below Linux's ephemeral range (32768-60999): a port the kernel could hand to
-# some outgoing connection between our check and our bind would make tests flaky.
+# free_port: print a port on 127.0.0.1 that no TCP or UDP socket uses right now, claimed for
+# this test so that no other test running at the same time (make check -j) picks it too: the
+# check and the bind are apart in time, and two tests drawing the same number would both see
+# it free. A claim is a directory under $PORT_CLAIMS (mkdir is atomic) holding the claiming
+# test's pid; cleanup drops this test's claims, and a claim whose test is gone (killed) is
+# taken over. Ports come from 20000-32767, below Linux's ephemeral range (32768-60999): a
+# port the kernel could hand to some outgoing connection between our check and our bind
+# would make tests flaky.
+PORT_CLAIMS=${TMPDIR:-/tmp}/proxyd-test-ports
+claim_port() { # PORT: 0 when this test now holds it
+	mkdir -p "$PORT_CLAIMS" 2>/dev/null
+	if mkdir "$PORT_CLAIMS/$1" 2>/dev/null; then
+		echo $$ >"$PORT_CLAIMS/$1/pid"
+		return 0
+	fi
+	_owner=$(cat "$PORT_CLAIMS/$1/pid" 2>/dev/null)
+	if [ -n "$_owner" ] && ! kill -0 "$_owner" 2>/dev/null; then
+		echo $$ >"$PORT_CLAIMS/$1/pid" # its test is gone
+		return 0
+	fi
+	return 1
+}
+release_ports() {
+	for _c in "$PORT_CLAIMS"/*/pid; do
+		[ -f "$_c" ] && [ "$(cat "$_c" 2>/dev/null)" = "$$" ] && rm -rf "${_c%/pid}"
+	done
+	return 0
+}
 free_port() {
 	_tries=0
 	while [ $_tries -lt 200 ]; do
 		_p=$(( ($(od -An -N2 -tu2 /dev/urandom) % 12768) + 20000 ))
-		if ! ss -Htuan "sport = :$_p" 2>/dev/null | grep -q .; then
+		if ! ss -Htuan "sport = :$_p" 2>/dev/null | grep -q . && claim_port "$_p"; then
 			echo "$_p"
 			return 0
 		fi
