@@ -122,6 +122,20 @@ static int daemonize(void)
 	return 0;
 }
 
+/* Free everything and return code. Order matters: plugins free their objects, the loop runs
+ * the finalizers of freed bufferevents (some of which are the plugins' TLS ones), then the
+ * code is unmapped. */
+static int finish(struct conf *c, char *abs_config, int code)
+{
+	conf_fini(c);
+	free(c);
+	plugins_fini_all();
+	loop_fini();
+	plugins_unload_all();
+	free(abs_config);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -230,25 +244,11 @@ int main(int argc, char **argv)
 			printf("%s: configuration OK\n", config_path);
 		else
 			fprintf(stderr, "%s: %d error(s)\n", config_path, errors);
-		conf_fini(c);
-		free(c);
-		plugins_fini_all();
-		loop_fini();
-		plugins_unload_all();
-		free(abs_config);
-		return errors ? 1 : 0;
+		return finish(c, abs_config, errors ? 1 : 0);
 	}
 
-	if (probe) {
-		int code = probe_run(c, probe);
-		conf_fini(c);
-		free(c);
-		plugins_fini_all();
-		loop_fini();
-		plugins_unload_all();
-		free(abs_config);
-		return code;
-	}
+	if (probe)
+		return finish(c, abs_config, probe_run(c, probe));
 	if (!foreground) {
 		if (!c->log_target_set)
 			c->log_target = LOG_TO_SYSLOG;
@@ -262,14 +262,5 @@ int main(int argc, char **argv)
 	}
 	daemon_set_roles(&roles_default);
 	int code = daemon_run(c, extra, n_extra);
-	c = daemon_conf();
-	conf_fini(c);
-	free(c);
-	/* Order matters: plugins free their objects, the loop runs the finalizers of freed
-	 * bufferevents (some of which are the plugins' TLS ones), then the code is unmapped. */
-	plugins_fini_all();
-	loop_fini();
-	plugins_unload_all();
-	free(abs_config);
-	return code;
+	return finish(daemon_conf(), abs_config, code);
 }
