@@ -1,67 +1,12 @@
 /* Reading and checking one endpoint entry's keys (see tcp_config.h). */
 #include "config.h"
 #include "tcp_config.h"
+#include "tcp_keys.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct reader {
-	const struct proxyd_host *host;
-	const proxyd_cfg *entry;
-	int errors;
-	int nomem;
-};
-
-/* Errors point at the key's own line when it is present, else at the entry. */
-static const proxyd_cfg *node_of(struct reader *r, const char *key)
-{
-	const proxyd_cfg *n = r->host->cfg_child(r->entry, key);
-	return n ? n : r->entry;
-}
-
-#define ERR_AT(r, key, ...)                                                                    \
-	do {                                                                                   \
-		(r)->host->cfg_error(node_of((r), (key)), __VA_ARGS__);                         \
-		(r)->errors++;                                                                 \
-	} while (0)
-
-/* 1 when set, 0 when absent, -1 after an error was recorded. */
-static int read_string(struct reader *r, const char *key, const char **out)
-{
-	int rc = r->host->cfg_string(r->entry, key, out);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc < 0) {
-		r->errors++;
-		return -1;
-	}
-	return 1;
-}
-
-static int read_file(struct reader *r, const char *key, char **out)
-{
-	const char *v;
-	int rc = read_string(r, key, &v);
-	if (rc <= 0)
-		return rc;
-	if (!v[0]) {
-		ERR_AT(r, key, "%s: expected a file name, got \"\"", key);
-		return -1;
-	}
-	char buf[PATH_MAX];
-	if (!r->host->cfg_path(r->entry, v, buf, sizeof buf)) {
-		ERR_AT(r, key, "%s: path is too long", key);
-		return -1;
-	}
-	*out = strdup(buf);
-	if (!*out) {
-		r->nomem = 1;
-		return -1;
-	}
-	return 1;
-}
 
 static void read_address(struct reader *r, struct tcp_endpoint *ep, const char *example)
 {
