@@ -67,6 +67,13 @@
  *                   ports an agent at an address reports listening (agent.report_ports),
  *                   with their labels. host->cfg_elem_int: an integer element of an array
  *                   (ports = [ 8080, 3000 ]). (1.3 is the native-stream transports'.)
+ *  2026-12-02  1.5  Direct paths between agents (transport udp-punch): opaque
+ *                   proxyd_direct (one attempt), transport ops direct_prepare,
+ *                   direct_start and direct_cancel appended, struct
+ *                   proxyd_direct_attempt; host->direct_gathered, direct_connected and
+ *                   direct_failed appended; PROXYD_ROLE_DIRECT for check() on an agent's
+ *                   `direct` section. The connection a direct attempt yields is a native
+ *                   one (1.3 ops and host calls).
  */
 #ifndef PROXYD_PLUGIN_H
 #define PROXYD_PLUGIN_H
@@ -81,7 +88,7 @@ extern "C" {
 
 #define PROXYD_PLUGIN_MAGIC 0x50525859u /* "PRXY" */
 #define PROXYD_ABI_MAJOR 1
-#define PROXYD_ABI_MINOR 4
+#define PROXYD_ABI_MINOR 5
 
 /* The name of the one exported symbol. */
 #define PROXYD_PLUGIN_SYMBOL "proxyd_plugin_descriptor"
@@ -108,6 +115,8 @@ struct proxyd_provider_status;
 typedef struct proxyd_conn proxyd_conn;         /* a native-stream connection (ABI 1.3) */
 typedef struct proxyd_stream proxyd_stream;     /* one stream of such a connection */
 struct proxyd_conn_stats;
+typedef struct proxyd_direct proxyd_direct;     /* one direct-path attempt (ABI 1.5) */
+struct proxyd_direct_attempt;
 
 enum proxyd_plugin_kind {
 	PROXYD_KIND_TRANSPORT = 1,
@@ -130,6 +139,7 @@ enum proxyd_log_level {
 enum proxyd_role {
 	PROXYD_ROLE_SERVER = 1, /* an entry of server.listen */
 	PROXYD_ROLE_AGENT = 2,  /* an entry of agent.servers */
+	PROXYD_ROLE_DIRECT = 3, /* ABI 1.5: an agent's `direct` section (direct paths) */
 };
 
 /* What a transport knows about the peer of a connection it hands to the core. */
@@ -290,6 +300,26 @@ struct proxyd_host {
 	 * for strings): 0, or -EINVAL when it is not an integer (nothing recorded: say what is
 	 * wrong with cfg_error). */
 	int (*cfg_elem_int)(const proxyd_cfg *node, long long *out);
+
+	/* ---- ABI 1.5: direct paths between agents (doc/DIRECT-PATHS.md) ----
+	 * One proxyd_direct is one attempt to reach one peer agent directly. The transport
+	 * reports each step once, from the loop, never from inside its own op. */
+	/* direct_prepare finished: the attempt's socket is bound and these are its candidates,
+	 * "host 10.0.1.2:40112,srflx 198.18.0.11:40112" (type, a space, ip:port; a comma
+	 * between candidates; at most PROXYD_DIRECT_CANDIDATES_MAX bytes). detail says what
+	 * the STUN servers answered, for the log. A NULL candidates means preparing failed
+	 * (detail says why) and the attempt is over: the transport forgets d. */
+	void (*direct_gathered)(proxyd_direct *d, const char *candidates, const char *detail);
+	/* The direct connection is up: the peer answered authenticated punches and the QUIC
+	 * handshake completed with the certificate of attempt->peer_id. conn_state is a native
+	 * connection (ABI 1.3 ops of the same transport; the initiator's side is the dialer).
+	 * The core returns its handle, or NULL to refuse it (the transport closes it). Either
+	 * way the attempt is over: the transport forgets d. */
+	proxyd_conn *(*direct_connected)(proxyd_direct *d, void *conn_state,
+					 const struct proxyd_peer_info *info);
+	/* The attempt failed at `step` ("bind", "stun", "punch", "handshake", "identity"), with
+	 * a reason for the operator. The transport forgets d. */
+	void (*direct_failed)(proxyd_direct *d, const char *step, const char *reason);
 };
 
 #define PROXYD_HOST_HAS(host, member)                                                         \
@@ -348,6 +378,37 @@ struct proxyd_transport_ops {
 	void (*conn_close)(void *conn_state, uint32_t code, const char *reason);
 	/* Fill *out (out->size is the core's size; fill only what fits); 0 or -errno. */
 	int (*conn_stats)(void *conn_state, struct proxyd_conn_stats *out);
+
+	/* ---- ABI 1.5: direct paths between agents (optional; all three or none). ----
+	 * The server side of such a transport is its listen op: a UDP port that answers STUN
+	 * Binding requests (RFC 8489) for the agents' candidate gathering. */
+	/* Begin an attempt towards one peer: bind a new UDP socket as the `direct` section
+	 * (cfg, checked with PROXYD_ROLE_DIRECT) says and gather candidates: its host
+	 * addresses and what the configured STUN servers see. Finish with
+	 * host->direct_gathered. Non-zero return: nothing started, no callback follows. */
+	int (*direct_prepare)(void *plugin_state, const proxyd_cfg *cfg, proxyd_direct *d,
+			      void **direct_state);
+	/* Punch towards the peer's candidates and connect QUIC over the same socket, as *a
+	 * says (copy what you keep). Only after direct_gathered. Finish with
+	 * host->direct_connected or host->direct_failed. */
+	int (*direct_start)(void *direct_state, const struct proxyd_direct_attempt *a);
+	/* Abandon the attempt (any time before its final host call); no callback follows. */
+	void (*direct_cancel)(void *direct_state);
+};
+
+#define PROXYD_DIRECT_CANDIDATES_MAX 512
+#define PROXYD_DIRECT_KEY_LEN 32
+
+/* One direct attempt as the server arranged it (ABI 1.5). */
+struct proxyd_direct_attempt {
+	uint32_t size;               /* sizeof as the core compiled it */
+	uint64_t id;                 /* the server's attempt id (in every punch) */
+	const uint8_t *key;          /* PROXYD_DIRECT_KEY_LEN bytes from the server for this
+	                              * attempt only: punches carry an HMAC with it */
+	const char *peer_id;         /* the peer agent; its certificate's CN must be this */
+	const char *peer_candidates; /* the peer's, in direct_gathered's format */
+	int initiator;               /* 1: we dial QUIC (client); 0: we accept (server) */
+	uint32_t punch_timeout_ms;   /* give up punching after this long */
 };
 
 /* What a native-stream transport says about one connection (ABI 1.3), for status. */
