@@ -10,6 +10,9 @@
 #include "http_edge.h"
 #include "provider.h"
 #include "port_registry.h"
+#include "peers.h"
+#include "relay.h"
+#include "rendezvous.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -61,7 +64,79 @@ static void status_json(struct evbuffer *out)
 	/* The ports agents report (agent.report_ports): what the VM-host proxy opens. */
 	evbuffer_add_printf(out, "],\"reported_ports\":[");
 	port_registry_status(out);
+	/* Agent to agent: the path to each other agent and its direct attempts. */
+	evbuffer_add_printf(out, "],\"peers\":[");
+	first = 1;
+	if (agent_running())
+		peers_status(out, &first);
 	evbuffer_add_printf(out, "]}\n");
+}
+
+/* Prometheus text format. */
+static void metrics_text(struct evbuffer *out)
+{
+	evbuffer_add_printf(out, "# TYPE proxyd_uptime_seconds gauge\nproxyd_uptime_seconds %llu\n",
+			    (unsigned long long)((loop_now_ms() - started_ms) / 1000));
+	if (agent_running())
+		peers_metrics(out);
+	if (server_running()) {
+		struct relay_stats rs;
+		relay_get_stats(&rs);
+		evbuffer_add_printf(out,
+				    "# TYPE proxyd_relay_streams_total counter\n"
+				    "proxyd_relay_streams_total %llu\n"
+				    "# TYPE proxyd_relay_refused_total counter\n"
+				    "proxyd_relay_refused_total{reason=\"acl\"} %llu\n"
+				    "proxyd_relay_refused_total{reason=\"offline\"} %llu\n",
+				    (unsigned long long)rs.relayed, (unsigned long long)rs.refused_acl,
+				    (unsigned long long)rs.refused_offline);
+		rendezvous_metrics(out);
+	}
+}
+
+struct admin_reply {
+	struct bufferevent *bev; /* NULL once the client left */
+};
+
+static void reply_client_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct admin_reply *r = arg;
+	bufferevent_free(bev);
+	r->bev = NULL;
+}
+
+static void client_write_done(struct bufferevent *bev, void *arg);
+static void client_event(struct bufferevent *bev, short what, void *arg);
+
+void admin_reply_send(struct admin_reply *r, struct evbuffer *body)
+{
+	if (r->bev) {
+		struct evbuffer *out = bufferevent_get_output(r->bev);
+		if (body)
+			evbuffer_add_buffer(out, body);
+		else
+			evbuffer_add_printf(out, "{\"error\":\"out of memory\"}\n");
+		bufferevent_setcb(r->bev, NULL, client_write_done, client_event, NULL);
+		bufferevent_enable(r->bev, EV_WRITE);
+	}
+	free(r);
+}
+
+/* "ping AGENT [COUNT]" */
+static int start_ping(struct bufferevent *bev, const char *args)
+{
+	char agent[128] = "";
+	int count = 3;
+	if (sscanf(args, "%127s %d", agent, &count) < 1)
+		return -1;
+	struct admin_reply *r = calloc(1, sizeof *r);
+	if (!r)
+		return -1;
+	r->bev = bev;
+	bufferevent_disable(bev, EV_READ);
+	bufferevent_setcb(bev, NULL, NULL, reply_client_event, r);
+	peers_ping(agent, count, r);
+	return 0;
 }
 
 static void client_write_done(struct bufferevent *bev, void *arg)
@@ -85,11 +160,17 @@ static void client_read(struct bufferevent *bev, void *arg)
 		return;
 	}
 	struct evbuffer *out = bufferevent_get_output(bev);
+	if (strncmp(line, "ping ", 5) == 0 && start_ping(bev, line + 5) == 0) {
+		free(line);
+		return;
+	}
 	if (strcmp(line, "status") == 0)
 		status_json(out);
+	else if (strcmp(line, "metrics") == 0)
+		metrics_text(out);
 	else {
 		evbuffer_add_printf(out, "{\"error\":");
-		json_str(out, "unknown command (known: status)");
+		json_str(out, "unknown command (known: status, metrics, ping AGENT [COUNT])");
 		evbuffer_add_printf(out, "}\n");
 	}
 	free(line);

@@ -13,6 +13,8 @@
 #include "loop.h"
 #include "plugins.h"
 #include "port_report.h"
+#include "consumer.h"
+#include "peers.h"
 #include "proxy_proto.h"
 #include "session.h"
 #include "splice.h"
@@ -77,7 +79,7 @@ static void schedule_reconnect(const char *why)
 	loop_timer_start(ag.reconnect_timer, delay, 0);
 }
 
-static const struct conf_service *find_service(const char *name)
+const struct conf_service *agent_find_service(const char *name)
 {
 	for (int i = 0; i < ag.conf->agt.n_services; i++) {
 		const struct conf_service *s = &ag.conf->agt.services[i];
@@ -167,7 +169,11 @@ static void local_event(struct bufferevent *bev, short what, void *arg)
 
 static void on_stream(struct session *s, void *owner, struct stream *st, const struct open_header *oh)
 {
-	const struct conf_service *svc = find_service(oh->service);
+	if (oh->kind == OPEN_KIND_PEER || oh->kind == OPEN_KIND_PEER_PING) {
+		peers_incoming(st, oh); /* another agent's, through the relay */
+		return;
+	}
+	const struct conf_service *svc = agent_find_service(oh->service);
 	if (!svc) {
 		char reason[128];
 		snprintf(reason, sizeof reason, "no service '%s' on agent %s",
@@ -269,6 +275,7 @@ static void liveness_expired(void *unused)
 	struct session *s = ag.s;
 	ag.s = NULL;
 	session_free(s);
+	peers_server_lost();
 	schedule_reconnect(why);
 }
 
@@ -326,6 +333,7 @@ static void on_control(struct session *s, void *owner, struct evbuffer *in)
 					"registered with %s as %s (%d service(s))", ag.server_address,
 					ag.conf->agt.id, ag.conf->agt.n_services);
 				port_report_now();
+				peers_server_ready();
 			}
 			break;
 		case CTL_PING: {
@@ -352,6 +360,11 @@ static void on_control(struct session *s, void *owner, struct evbuffer *in)
 				ag.server_address, m.reason);
 			session_peer_goaway(ag.s);
 			break;
+		case CTL_DIRECT_OFFER:
+		case CTL_DIRECT_GO:
+			if (ag.state == AG_READY)
+				peers_on_control(&m);
+			break;
 		default:
 			break;
 		}
@@ -369,6 +382,7 @@ static void on_closed(struct session *s, void *owner, const char *reason)
 	snprintf(why, sizeof why, "session with %s ended: %s", ag.server_address, reason);
 	ag.s = NULL;
 	session_free(s);
+	peers_server_lost();
 	schedule_reconnect(why);
 	daemon_drain_poke();
 }
@@ -447,6 +461,8 @@ int agent_start(struct conf *c)
 	if (!c->agt.token)
 		log_msg(PROXYD_LOG_DEBUG, "agent", 0, "no token configured: relying on a client certificate");
 	port_report_start(c);
+	if (peers_start(c) < 0 || consumer_start(c) < 0)
+		return -1;
 	connect_next(NULL);
 	return 0;
 }
@@ -455,6 +471,8 @@ void agent_stop(void)
 {
 	ag.running = 0;
 	port_report_stop();
+	consumer_stop();
+	peers_stop();
 	if (ag.state == AG_DIALING && !ag.dial.finished && ag.dial.transport_state)
 		ag.dial.transport->ops.transport.dial_cancel(ag.dial.transport_state);
 	if (ag.s) {
@@ -477,6 +495,8 @@ void agent_set_conf(struct conf *c)
 		ag.state = AG_READY;
 	}
 	port_report_apply(c);
+	consumer_set_conf(c);
+	peers_set_conf(c);
 }
 
 int agent_running(void)

@@ -18,5 +18,7 @@ void agent_status_sessions(struct evbuffer *out, int *first);
 /* The session to the server once registered (for messages such as the ports report), with
  * its connection id; NULL while there is none. */
 struct session *agent_ready_session(uint64_t *conn_id);
+/* The configured service of that name ("" = the default), or NULL. */
+const struct conf_service *agent_find_service(const char *name);
 
 #endif

@@ -151,7 +151,7 @@ void conf_search_path(const struct conf *c, char *buf, size_t len)
 
 /* One endpoint entry (server.listen[i] or agent.servers[i]): its transport must be loaded,
  * and the transport checks the rest of its keys. */
-static void check_endpoint(struct conf *c, const proxyd_cfg *e, const char *where, int role)
+void conf_check_endpoint(struct conf *c, const proxyd_cfg *e, const char *where, int role)
 {
 	if (!cfg_is_group(e)) {
 		cfg_error(e, "%s: each entry must be a group { transport = \"tcp\"; address = ...; }",
@@ -189,7 +189,7 @@ static void check_list_of_endpoints(struct conf *c, const proxyd_cfg *section, c
 	for (int i = 0; i < cfg_count(list); i++) {
 		char w[64];
 		snprintf(w, sizeof w, "%s.%s[%d]", where, key, i);
-		check_endpoint(c, cfg_elem(list, i), w, role);
+		conf_check_endpoint(c, cfg_elem(list, i), w, role);
 	}
 }
 
@@ -212,6 +212,7 @@ int conf_check(struct conf *c)
 		}
 	}
 	conf_roles_check(c);
+	conf_peers_check(c);
 	conf_http_check(c);
 	conf_provider_check(c);
 	cfg_report_unknown(&c->file);
@@ -222,6 +223,7 @@ void conf_fini(struct conf *c)
 {
 	conf_provider_fini(c);
 	conf_http_fini(c);
+	conf_peers_fini(c);
 	conf_roles_fini(c);
 	if (c->file.path)
 		cfg_file_fini(&c->file);

@@ -6,6 +6,7 @@
 
 #include "cfg.h"
 #include "log.h"
+#include "peer_acl.h"
 
 #define CONF_MAX_PLUGIN_DIRS 16
 #define CONF_MAX_SERVICES 64
@@ -75,6 +76,19 @@ struct conf_server {
 	long long idle_timeout_ms;
 	struct conf_tcp_edge *tcp;
 	int n_tcp;
+	/* server.relay.allow: which agent may reach which agent's services (conf_peers.c). */
+	struct peer_rule *relay_allow;
+	int n_relay_allow;
+};
+
+/* agent.connect[i]: a local listener whose connections go to another agent's service. */
+struct conf_connect {
+	const char *agent;
+	const char *service;
+	const char *listen;  /* as written */
+	char resolved[128];  /* numeric ip:port */
+	int direct;          /* try a direct path to that agent (needs agent.direct) */
+	const proxyd_cfg *node;
 };
 
 struct conf_service {
@@ -98,6 +112,15 @@ struct conf_agent {
 	int report_ports;
 	char *report_labels; /* the labels file, resolved; NULL for none */
 	long long report_interval_ms;
+	/* Agent to agent (conf_peers.c). */
+	struct peer_rule *allow; /* agent.allow: who may reach our services */
+	int n_allow;
+	struct conf_connect *connect;
+	int n_connect;
+	const proxyd_cfg *direct;               /* agent.direct, checked by its transport */
+	struct proxyd_plugin *direct_transport; /* NULL: no direct paths */
+	long long direct_retry_ms;              /* after a failed attempt, wait this long */
+	long long resume_timeout_ms;            /* a connection whose path died waits this long */
 };
 
 struct conf_admin {
@@ -134,6 +157,11 @@ struct conf {
 /* conf_roles.c: read the role keys (server auth, tcp edges, agent services, admin). */
 void conf_roles_check(struct conf *c);
 void conf_roles_fini(struct conf *c);
+/* conf_peers.c: agent-to-agent keys (server.relay, agent.allow, agent.connect, agent.direct). */
+void conf_peers_check(struct conf *c);
+void conf_peers_fini(struct conf *c);
+/* conf.c: one endpoint group checked by its transport (role: enum proxyd_role). */
+void conf_check_endpoint(struct conf *c, const proxyd_cfg *e, const char *where, int role);
 /* conf_http.c: the http section; makes the route instances (so -t checks routers' keys). */
 void conf_http_check(struct conf *c);
 void conf_http_fini(struct conf *c);

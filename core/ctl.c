@@ -35,6 +35,12 @@ static const struct field_text texts[] = {
 	FIELD(T_REASON, "reason"),
 	FIELD(T_GROUP, "group"),
 	FIELD(T_PORT, "port"),
+	FIELD(T_PEER, "peer"),
+	FIELD(T_CANDIDATES, "candidates"),
+	FIELD(T_ATTEMPT, "attempt"),
+	FIELD(T_KEY, "key"),
+	FIELD(T_STEP, "step"),
+	FIELD(T_ELAPSED, "elapsed"),
 	FIELD(T_SVC_NAME, "service name"),
 	FIELD(T_SVC_KIND, "service kind"),
 	FIELD(T_SVC_DEFAULT, "service default"),
@@ -355,13 +361,32 @@ static int msg_field(uint8_t tag, const uint8_t *v, size_t n, void *ctx, const c
 		return 0;
 	case T_REASON:
 		return get_str(v, n, 0, 256, m->reason, tag, err);
+	case T_PEER:
+		return get_str(v, n, 1, 64, m->peer, tag, err);
+	case T_CANDIDATES:
+		return get_str(v, n, 0, CTL_CANDIDATES_MAX, m->candidates, tag, err);
+	case T_ATTEMPT:
+		return get_uint(v, n, 8, &m->attempt, tag, err);
+	case T_KEY:
+		if (n != sizeof m->key)
+			return fail(err, texts[tag].e_len);
+		memcpy(m->key, v, n);
+		m->has_key = 1;
+		return 0;
+	case T_STEP:
+		return get_str(v, n, 1, 32, m->step, tag, err);
+	case T_ELAPSED:
+		if ((r = get_uint(v, n, 4, &x, tag, err)) < 0)
+			return r;
+		m->elapsed_ms = (uint32_t)x;
+		return 0;
 	}
 	return 0;
 }
 
 static int type_known(uint16_t type)
 {
-	return type >= CTL_HELLO && type <= CTL_PORTS;
+	return type >= CTL_HELLO && type <= CTL_DIRECT_RESULT;
 }
 
 int ctl_decode(const uint8_t *buf, size_t len, struct ctl_msg *out, const char **err)
@@ -380,8 +405,11 @@ int ctl_decode(const uint8_t *buf, size_t len, struct ctl_msg *out, const char *
 	memset(out, 0, sizeof *out);
 	out->type = type;
 	if (type_known(type)) {
-		int r = walk_fields(buf + CTL_HEADER_LEN, body, T_VERSION_MIN, T_PORT,
-				    1ull << T_SERVICE | 1ull << T_PORT, msg_field, out, err);
+		/* Tags 20..24 belong inside service and port: out here they are unknown tags,
+		 * skipped however often they come. */
+		int r = walk_fields(buf + CTL_HEADER_LEN, body, T_VERSION_MIN, T_ELAPSED,
+				    1ull << T_SERVICE | 1ull << T_PORT | 0x1full << T_SVC_NAME, msg_field,
+				    out, err);
 		if (r < 0)
 			return r;
 		r = services_check(out->services, out->n_services, err);
@@ -537,6 +565,34 @@ static int encode_body(const struct ctl_msg *m, struct writer *w)
 			put_end(w, at);
 		}
 		return 0;
+	case CTL_DIRECT_REQUEST:
+	case CTL_DIRECT_OFFER:
+	case CTL_DIRECT_ANSWER:
+	case CTL_DIRECT_GO:
+	case CTL_DIRECT_RESULT:
+		if (m->attempt && m->type != CTL_DIRECT_REQUEST)
+			put_uint(w, T_ATTEMPT, m->attempt, 8);
+		if (m->type != CTL_DIRECT_ANSWER && put_str(w, T_PEER, m->peer, 64) < 0)
+			return -EINVAL;
+		if (m->type != CTL_DIRECT_RESULT &&
+		    put_str(w, T_CANDIDATES, m->candidates, CTL_CANDIDATES_MAX) < 0)
+			return -EINVAL;
+		if (m->has_key && (m->type == CTL_DIRECT_OFFER || m->type == CTL_DIRECT_GO))
+			put_field(w, T_KEY, m->key, sizeof m->key);
+		if (m->type == CTL_DIRECT_ANSWER || m->type == CTL_DIRECT_GO ||
+		    m->type == CTL_DIRECT_RESULT) {
+			if (m->code)
+				put_uint(w, T_CODE, m->code, 4);
+			if (put_str(w, T_REASON, m->reason, 256) < 0)
+				return -EINVAL;
+		}
+		if (m->type == CTL_DIRECT_RESULT) {
+			if (put_str(w, T_STEP, m->step, 32) < 0)
+				return -EINVAL;
+			if (m->elapsed_ms)
+				put_uint(w, T_ELAPSED, m->elapsed_ms, 4);
+		}
+		return 0;
 	}
 	return 0; /* REGISTER_OK and types this build does not know: an empty body */
 }
@@ -589,6 +645,11 @@ const char *ctl_type_name(uint16_t type)
 		[CTL_GOAWAY] = "GOAWAY",
 		[CTL_ERROR] = "ERROR",
 		[CTL_PORTS] = "PORTS",
+		[CTL_DIRECT_REQUEST] = "DIRECT_REQUEST",
+		[CTL_DIRECT_OFFER] = "DIRECT_OFFER",
+		[CTL_DIRECT_ANSWER] = "DIRECT_ANSWER",
+		[CTL_DIRECT_GO] = "DIRECT_GO",
+		[CTL_DIRECT_RESULT] = "DIRECT_RESULT",
 	};
 	return type_known(type) ? names[type] : "unknown";
 }

@@ -18,6 +18,7 @@
 #define CTL_MAX_SERVICES 64
 #define CTL_MAX_PORTS 128
 #define CTL_PORT_LABEL_MAX 31
+#define CTL_CANDIDATES_MAX 512
 
 /* Control protocol versions this build speaks. */
 #define CTL_VERSION_MIN 1
@@ -36,6 +37,16 @@ enum ctl_type {
 	/* The agent's listening TCP ports and their labels (agent.report_ports), sent after
 	 * REGISTER_OK and whenever they change; no answer. Each replaces the last. */
 	CTL_PORTS = 10,
+	/* Direct paths between agents (doc/PROTOCOL.md 8.7): the agent that wants one sends
+	 * REQUEST with its candidates; the server sends the other agent OFFER (attempt, key,
+	 * the first one's candidates); it answers ANSWER with its own, or a code; the server
+	 * sends the first GO (attempt, key, the other's candidates) or GO with a code when it
+	 * cannot arrange one. Each agent reports the outcome with RESULT. */
+	CTL_DIRECT_REQUEST = 11,
+	CTL_DIRECT_OFFER = 12,
+	CTL_DIRECT_ANSWER = 13,
+	CTL_DIRECT_GO = 14,
+	CTL_DIRECT_RESULT = 15,
 };
 
 /* Field tags. str = UTF-8 without NUL or control characters; integers big-endian. */
@@ -56,6 +67,12 @@ enum ctl_tag {
 	T_REASON = 14,     /* str, 0..256 bytes */
 	T_GROUP = 15,      /* str, 1..64 bytes */
 	T_PORT = 16,       /* nested field list: T_PORT_*; repeatable up to CTL_MAX_PORTS */
+	T_PEER = 25,       /* str, 1..64 bytes: the other agent of a direct path */
+	T_CANDIDATES = 26, /* str, 0..512 bytes: "host ip:port,srflx ip:port" */
+	T_ATTEMPT = 27,    /* u64, the server's direct-attempt id */
+	T_KEY = 28,        /* 32 bytes: the attempt's punch key */
+	T_STEP = 29,       /* str, 1..32 bytes: where an attempt failed ("punch", ...) */
+	T_ELAPSED = 30,    /* u32, milliseconds */
 	/* inside T_SERVICE only: */
 	T_SVC_NAME = 20,    /* str, 1..63 of [A-Za-z0-9._-] */
 	T_SVC_KIND = 21,    /* u8, OPEN_KIND_TCP (1) or OPEN_KIND_HTTP (2) */
@@ -114,6 +131,13 @@ struct ctl_msg {
 	char reason[257];
 	struct ctl_port ports[CTL_MAX_PORTS];
 	int n_ports;
+	char peer[65];
+	char candidates[CTL_CANDIDATES_MAX + 1];
+	uint64_t attempt;
+	uint8_t key[32];
+	int has_key;
+	char step[33];
+	uint32_t elapsed_ms;
 };
 
 /* Is s[0..n) a port label: 1..CTL_PORT_LABEL_MAX of [A-Za-z0-9._-]? */
@@ -142,6 +166,11 @@ int ctl_decode(const uint8_t *buf, size_t len, struct ctl_msg *out, const char *
  *   GOAWAY       code, reason
  *   ERROR        code, reason
  *   PORTS        ports[0..n_ports)
+ *   DIRECT_REQUEST  peer, candidates
+ *   DIRECT_OFFER    attempt, peer, candidates, key
+ *   DIRECT_ANSWER   attempt, candidates, code, reason
+ *   DIRECT_GO       attempt, peer, candidates, key, code, reason
+ *   DIRECT_RESULT   attempt, peer, code, step, reason, elapsed_ms
  *   other types  none (an empty body)
  * Returns the message length, -ENOSPC when cap is too small, -EINVAL when a field would not
  * decode (string not terminated or too long, invalid text or service, role, n_services). */

@@ -247,7 +247,7 @@ int frame_service_name_valid(const char *name, size_t len)
 
 static int kind_valid(uint8_t kind)
 {
-	return kind == OPEN_KIND_TCP || kind == OPEN_KIND_HTTP;
+	return kind >= OPEN_KIND_TCP && kind <= OPEN_KIND_PEER_PING;
 }
 
 int open_header_decode(const uint8_t *p, size_t len, struct open_header *out, const char **err)

@@ -100,6 +100,11 @@ size_t frame_encode_goaway(uint8_t *out, uint32_t last_id, uint32_t code, const 
 enum open_kind {
 	OPEN_KIND_TCP = 1,
 	OPEN_KIND_HTTP = 2,
+	/* Agent to agent (doc/PROTOCOL.md, 11): a peer preamble (peer_wire.h) and leg frames
+	 * follow the header. PEER carries a user's connection to `service`; PEER_PING only
+	 * PING/PONG (proxyctl ping), its `service` is ignored. */
+	OPEN_KIND_PEER = 3,
+	OPEN_KIND_PEER_PING = 4,
 };
 struct open_header {
 	uint8_t kind;

@@ -6,6 +6,7 @@
 #include "http_request.h"
 #include "log.h"
 #include "native_host.h"
+#include "peers.h"
 #include "session.h"
 #include "loop.h"
 #include "plugins.h"
@@ -107,6 +108,9 @@ static const struct proxyd_host table = {
 	.route_resume = route_wait_resume,
 	.agent_port = port_registry_agent_port,
 	.cfg_elem_int = cfg_elem_int,
+	.direct_gathered = peers_host_direct_gathered,
+	.direct_connected = peers_host_direct_connected,
+	.direct_failed = peers_host_direct_failed,
 };
 
 const struct proxyd_host *host_table(void)

@@ -12,8 +12,11 @@
 #include "loop.h"
 #include "plugins.h"
 #include "port_registry.h"
+#include "relay.h"
+#include "rendezvous.h"
 #include "session.h"
 
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -353,6 +356,12 @@ static void on_control(struct session *s, void *owner, struct evbuffer *in)
 			if (ac->state == AC_READY)
 				server_ports_reported(ac, &m);
 			break;
+		case CTL_DIRECT_REQUEST:
+		case CTL_DIRECT_ANSWER:
+		case CTL_DIRECT_RESULT:
+			if (ac->state == AC_READY)
+				rendezvous_on_control(ac->id, &m);
+			break;
 		default:
 			break; /* unknown types are skipped: newer agents may send them */
 		}
@@ -361,7 +370,12 @@ static void on_control(struct session *s, void *owner, struct evbuffer *in)
 
 static void on_stream(struct session *s, void *owner, struct stream *st, const struct open_header *oh)
 {
-	/* Agents do not open streams towards the server (yet: relaying comes later). */
+	struct agent_conn *ac = owner;
+	/* What agents open towards the server is for other agents: the relay. */
+	if ((oh->kind == OPEN_KIND_PEER || oh->kind == OPEN_KIND_PEER_PING) && ac->state == AC_READY) {
+		relay_stream(ac->id, ac->conn_id, st, oh);
+		return;
+	}
 	stream_reset(st, RST_NO_SERVICE, "the server offers no services to agents");
 	stream_release(st);
 }
@@ -369,8 +383,11 @@ static void on_stream(struct session *s, void *owner, struct stream *st, const s
 static void on_closed(struct session *s, void *owner, const char *reason)
 {
 	struct agent_conn *ac = owner;
-	if (ac->state == AC_READY)
+	if (ac->state == AC_READY) {
 		log_msg(PROXYD_LOG_INFO, "server", ac->conn_id, "agent %s disconnected: %s", ac->id, reason);
+		if (!find_ready(ac->id, ac))
+			rendezvous_agent_gone(ac->id);
+	}
 	struct agent_conn *newcomer = ac->newcomer;
 	conn_free(ac);
 	if (newcomer) {
@@ -496,6 +513,28 @@ struct stream *server_open_stream(const char *agent_id, const char *service, uin
 	return st;
 }
 
+int server_send_ctl(const char *agent_id, const struct ctl_msg *m)
+{
+	struct agent_conn *ac = find_ready(agent_id, NULL);
+	if (!ac || session_is_closed(ac->s))
+		return -ENOENT;
+	return ctl_send(ac->s, m);
+}
+
+struct stream *server_open_peer_stream(const char *agent_id, const struct open_header *oh,
+				       const char **why)
+{
+	struct agent_conn *pick = find_ready(agent_id, NULL);
+	if (!pick || session_is_closed(pick->s)) {
+		*why = "agent offline";
+		return NULL;
+	}
+	struct stream *st = session_open_stream(pick->s, oh);
+	if (!st)
+		*why = "the agent takes no new streams now";
+	return st;
+}
+
 void server_set_conf(struct conf *c)
 {
 	srv.conf = c;
@@ -552,6 +591,7 @@ void server_stop_listeners(void)
 void server_stop(void)
 {
 	server_stop_listeners();
+	rendezvous_stop();
 	while (srv.conns)
 		conn_free(srv.conns);
 	srv.running = 0;

@@ -25,6 +25,16 @@ int server_agent_online(const char *agent_id);
 struct stream *server_open_stream(const char *agent_id, const char *service, uint8_t kind,
 				  const char *client, const char **why);
 
+/* Open a stream of kind PEER/PEER_PING (the relay) to a registered agent, with oh's kind,
+ * service and client as they are. NULL with *why when the agent is offline or takes no new
+ * streams. */
+struct stream *server_open_peer_stream(const char *agent_id, const struct open_header *oh,
+				       const char **why);
+
+/* Send a control message to a registered agent (the rendezvous); -ENOENT when offline. */
+struct ctl_msg;
+int server_send_ctl(const char *agent_id, const struct ctl_msg *m);
+
 /* The "sessions" and "listeners" parts of `proxyctl status`, as JSON array members. */
 void server_status_sessions(struct evbuffer *out, int *first);
 void server_status_listeners(struct evbuffer *out, int *first);

@@ -112,7 +112,7 @@ def bulk_handler(c):
 
 
 def connect(host, port):
-    c = socket.create_connection((host, int(port)), timeout=120)
+    c = socket.create_connection((host, int(port)), timeout=float(os.environ.get("NETCHECK_TIMEOUT", "120")))
     c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return c
 

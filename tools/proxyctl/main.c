@@ -17,6 +17,8 @@ void ctl_usage(FILE *out)
 		"       proxyctl pki issue (--server NAME [--san LIST] | --agent ID)\n"
 		"                          [--dir DIR] [--days N] [--expired] [--force]\n"
 		"       proxyctl status [--json] [-s SOCKET]\n"
+		"       proxyctl ping AGENT [-c COUNT] [--json] [-s SOCKET]\n"
+		"       proxyctl metrics [-s SOCKET]\n"
 		"       proxyctl -V | --help\n"
 		"\n"
 		"pki init     create DIR (default ./pki, mode 0700) with a self-signed ECDSA\n"
@@ -30,6 +32,11 @@ void ctl_usage(FILE *out)
 		"status       the daemon's sessions and listeners, from its admin socket:\n"
 		"             -s, --socket PATH, else $PROXYD_ADMIN_SOCKET, else\n"
 		"             " STATUS_SOCKET_DEFAULT ". --json prints the daemon's JSON reply.\n"
+		"ping         ask the agent behind the socket for the round-trip time to another\n"
+		"             agent, over the path its connections use now (direct or relay);\n"
+		"             COUNT pings, default 3.\n"
+		"metrics      counters in the Prometheus text format (direct-path attempts and\n"
+		"             failures by step, connections per path, relay streams).\n"
 		"\n"
 		"Exit status: 0 done, 1 failed, 2 bad command line.\n");
 }
@@ -77,6 +84,10 @@ int main(int argc, char **argv)
 	argv += optind;
 	if (argc >= 1 && strcmp(argv[0], "status") == 0)
 		return run(cmd_status, "proxyctl status", argc, argv);
+	if (argc >= 1 && strcmp(argv[0], "ping") == 0)
+		return run(cmd_ping, "proxyctl ping", argc, argv);
+	if (argc >= 1 && strcmp(argv[0], "metrics") == 0)
+		return run(cmd_metrics, "proxyctl metrics", argc, argv);
 	if (argc >= 2 && strcmp(argv[0], "pki") == 0 && strcmp(argv[1], "init") == 0)
 		return run(cmd_pki_init, "proxyctl pki init", argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[0], "pki") == 0 && strcmp(argv[1], "issue") == 0)

@@ -15,6 +15,8 @@ void ctl_usage(FILE *out);
 int cmd_pki_init(int argc, char **argv);
 int cmd_pki_issue(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_ping(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
 
 /* "proxyctl: WHAT" on stderr, then every queued OpenSSL error, emptying the queue so an old
  * error never shows up under a later failure. */

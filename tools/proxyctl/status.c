@@ -90,7 +90,7 @@ static int read_all(int fd, char **out, size_t *out_len)
 	return 0;
 }
 
-static int fetch_status(const char *path, char **reply, size_t *len)
+int admin_request(const char *path, const char *request, char **reply, size_t *len)
 {
 	int fd = -1, rc = admin_connect(path, &fd);
 	if (rc != 0) {
@@ -102,8 +102,7 @@ static int fetch_status(const char *path, char **reply, size_t *len)
 		fprintf(stderr, "proxyctl: cannot connect to %s: %s%s\n", path, strerror(-rc), hint);
 		return rc;
 	}
-	static const char request[] = "status\n";
-	if ((rc = send_all(fd, request, sizeof request - 1)) == 0)
+	if ((rc = send_all(fd, request, strlen(request))) == 0)
 		rc = read_all(fd, reply, len);
 	close(fd);
 	if (rc == -ETIMEDOUT)
@@ -150,7 +149,7 @@ int cmd_status(int argc, char **argv)
 
 	char *reply = NULL;
 	size_t len = 0;
-	if (fetch_status(path, &reply, &len) != 0)
+	if (admin_request(path, "status\n", &reply, &len) != 0)
 		return CTL_EXIT_FAIL;
 
 	json_error_t jerr;

@@ -13,4 +13,8 @@
  * daemon still gives a readable table. */
 void status_print_human(const json_t *root, FILE *out);
 
+/* Send one request line (with its newline) to the admin socket at path and read the whole
+ * reply (NUL-terminated, the caller frees). Errors are printed; returns 0 or -errno. */
+int admin_request(const char *path, const char *request, char **reply, size_t *len);
+
 #endif
