@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""udp_punch.py --bind IP:PORT PEER_IP:PORT [--timeout S]
+"""punch_probe.py --bind IP:PORT PEER_IP:PORT [--timeout S]
 
 One side of a UDP hole punch, for the NAT test bed: from IP:PORT, send to the peer's public
 address (learned by STUN from that same port) every 50 ms until the peer is heard and the peer
