@@ -1,6 +1,7 @@
 # tests/nat_lib.sh — two hosts behind two NATs and a public server, as network namespaces, for
 # tests of NAT traversal (STUN, hole punching, relay fallback). Source after tests/lib.sh.
-# The facts behind every choice here were measured first: /work/shared/notes/nat-testbed.md.
+# The choices below were measured first on Debian 12 (a kernel without netem, iptables on
+# nf_tables); the comments say why where it matters.
 #
 #  a 10.0.1.2 --- lan0 10.0.1.1 [nat1] wan0 198.18.0.11 ---+
 #                                                          |  wan: a plain L2 bridge, no IP
@@ -29,8 +30,11 @@
 #   nat_block_udp_between    drop UDP between nat1's and nat2's public addresses (the direct
 #                            path between a and b) while the paths to pub stay
 #   nat_unblock              undo nat_block_udp_between
+#   nat_drops ROUTER         packets dropped so far by ROUTER's loss and block rules
 #   nat_flush_conntrack      forget every mapping in both routers (conntrack -F), if the
-#                            conntrack tool is installed; entries otherwise live 30-180 s
+#                            conntrack tool is installed; entries otherwise live 30-120 s
+#                            and carry one check's ports into the next
+#   nat_ns NAME              the real name of namespace NAME (for ip -n, ip netns pids)
 #   in_ns NAME CMD...        run CMD in namespace NAME (a, nat1, b, nat2, wan, pub)
 #   nat_start_bg LOG NAME CMD...  a background process in namespace NAME, output in LOG,
 #                            stopped on exit (BG_PID)
@@ -133,7 +137,7 @@ _nat_ns_add() {
 	ip -n "$NAT_NS_PREFIX-$1" link set lo up
 }
 
-# _nat_router NAME LAN-PREFIX PUBLIC-ADDR MODE
+# _nat_router NAME LAN-PREFIX PUBLIC-ADDR: forwarding and firewall; nat_mode adds the NAT.
 _nat_router() {
 	_r=$1 _lan=$2 _pubaddr=$3
 	_rns=$NAT_NS_PREFIX-$_r
@@ -271,7 +275,7 @@ nat_drops() {
 		awk '/^Chain natlab_/ { in_c = 1; next } /^Chain / { in_c = 0 } in_c && $3 == "DROP" { n += $1 } END { print n + 0 }'
 }
 
-# Old mappings live 30-180 s in conntrack and would carry one check's ports into the next.
+# Old mappings live 30-120 s in conntrack and would carry one check's ports into the next.
 # Without the conntrack tool this does nothing: tests must not depend on it for correctness.
 nat_flush_conntrack() {
 	command -v conntrack >/dev/null 2>&1 || return 0
