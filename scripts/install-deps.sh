@@ -17,10 +17,15 @@ set -eu
 
 # libjansson-dev: proxyctl status, and router-subdomain's HTTP lookups (the VM-host proxy).
 # iproute2 (--test): the VM-host proxy's tests put VMs in network namespaces (as root).
+# coturn, conntrack (--test): the NAT tests run coturn's turnserver as an independent STUN
+# server inside their namespaces, and flush the simulated routers' mappings between checks.
+# (Installing coturn on a systemd host enables its own service on port 3478; the tests do not
+# use it.)
 BUILD_PKGS="build-essential autoconf automake libtool libltdl-dev pkg-config libevent-dev
   libssl-dev libconfig-dev libjansson-dev libhttp-parser-dev libcmocka-dev libngtcp2-dev
   libngtcp2-crypto-gnutls-dev libgnutls28-dev"
-TEST_PKGS="curl openssl socat python3 iproute2 iptables procps psmisc nginx python3-websockets"
+TEST_PKGS="curl openssl socat python3 iproute2 iptables procps psmisc nginx python3-websockets
+  coturn conntrack"
 BENCH_PKGS="wrk iperf3 nginx haproxy openssh-server openssh-client curl python3 procps bc"
 
 usage() {
