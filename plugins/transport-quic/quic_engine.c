@@ -642,6 +642,16 @@ static void send_version_negotiation(struct quic_sock *sock, const struct sockad
 		(void)sendto(sock->fd, buf, (size_t)n, 0, remote, rlen);
 }
 
+/* A datagram no connection claims: the owner's, if it shares the socket with something else
+ * (STUN, hole punching); otherwise dropped. */
+static void not_quic(struct quic_sock *sock, const struct sockaddr *remote, socklen_t remote_len,
+		     const uint8_t *pkt, size_t len)
+{
+	struct quic_endpoint *ep = sock->ep;
+	if (ep->cb.non_quic_datagram)
+		ep->cb.non_quic_datagram(ep, sock->fd, remote, remote_len, pkt, len, ep->arg);
+}
+
 void quic_conn_input(struct quic_sock *sock, const struct sockaddr *local,
 		     const struct sockaddr *remote, socklen_t remote_len, uint8_t *pkt, size_t len)
 {
@@ -653,15 +663,18 @@ void quic_conn_input(struct quic_sock *sock, const struct sockaddr *local,
 			send_version_negotiation(sock, remote, remote_len, &vc);
 		return;
 	}
-	if (rv != 0)
+	if (rv != 0) {
+		not_quic(sock, remote, remote_len, pkt, len);
 		return;
+	}
 	struct quic_conn *c = quic_cid_find(&ep->cids, vc.dcid, vc.dcidlen);
 	if (!c) {
-		if (ep->cfg.role != QUIC_SERVER)
+		if (ep->cfg.role == QUIC_SERVER)
+			c = conn_accept(sock, local, remote, pkt, len);
+		if (!c) {
+			not_quic(sock, remote, remote_len, pkt, len);
 			return;
-		c = conn_accept(sock, local, remote, pkt, len);
-		if (!c)
-			return;
+		}
 	}
 	if (c->state == QC_CLOSING) {
 		if (c->close_pkt) {

@@ -145,6 +145,14 @@ struct quic_callbacks {
 	void (*path_changed)(struct quic_conn *c, int ok, void *arg);
 	/* quic_stream_open returned -EAGAIN earlier and the peer allows more streams now. */
 	void (*streams_available)(struct quic_conn *c, void *arg);
+	/* A datagram on one of the endpoint's sockets that is no packet of any connection
+	 * (its connection id is unknown and, on a server, it is no acceptable Initial): STUN or
+	 * hole-punching traffic that shares the socket (transport-udp-punch). The fixed bit
+	 * (0x40) cannot tell QUIC from the rest with ngtcp2 0.12, which greases it (notes P2),
+	 * so only what QUIC did not claim comes here. Optional (NULL: dropped). Runs from the
+	 * socket's read event: the owner may send on fd, but must not free the endpoint. */
+	void (*non_quic_datagram)(struct quic_endpoint *ep, int fd, const struct sockaddr *from,
+				  socklen_t fromlen, const uint8_t *pkt, size_t len, void *arg);
 };
 
 struct quic_conn_stats {

@@ -492,9 +492,10 @@ int qt_conn_stats(void *conn_state, struct proxyd_conn_stats *out)
 	if (FITS(packets_lost))
 		out->packets_lost = st.pkts_lost;
 	if (FITS(path))
-		/* the arrow points from the side that dialed */
-		snprintf(out->path, sizeof out->path, "udp %s %s %s", local, c->server ? "<-" : "->",
-			 remote);
+		/* the arrow points from the side that dialed; a direct path between agents was
+		 * opened by both */
+		snprintf(out->path, sizeof out->path, "%sudp %s %s %s", c->direct ? "direct " : "",
+			 local, c->direct ? "<->" : c->server ? "<-" : "->", remote);
 #undef FITS
 	return 0;
 }

@@ -6,7 +6,6 @@
 #include "config.h"
 #include "quic_plugin.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/dns.h>
 #include <event2/event.h>
@@ -14,27 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-void qt_sockaddr_format(const struct sockaddr *sa, char *buf, size_t len)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-		snprintf(buf, len, "%s:%u", host, (unsigned)ntohs(in->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
-		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
-			inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], host, sizeof host);
-			snprintf(buf, len, "%s:%u", host, (unsigned)ntohs(in6->sin6_port));
-		} else {
-			inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-			snprintf(buf, len, "[%s]:%u", host, (unsigned)ntohs(in6->sin6_port));
-		}
-	} else {
-		snprintf(buf, len, "?");
-	}
-}
 
 /* ---- endpoints whose use is over ---- */
 

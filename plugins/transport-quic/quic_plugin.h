@@ -29,6 +29,7 @@ struct qt_server;
 enum qt_kind {
 	QT_KIND_DIAL = 1, /* a client connection still handshaking (struct qt_dial) */
 	QT_KIND_CONN = 2, /* a connection offered to the core (struct qt_conn) */
+	QT_KIND_DIRECT = 3, /* transport-udp-punch: a direct attempt still handshaking */
 };
 
 /* An endpoint whose last use is over, freed from the loop (never inside its own callbacks,
@@ -54,9 +55,11 @@ struct qt_plugin {
 
 #define QT_LOG(p, level, conn_id, ...) (p)->host->log((p)->self, (level), (conn_id), __VA_ARGS__)
 
-/* ---- quic_plugin.c ---- */
+/* ---- quic_sockaddr.c ---- */
 /* "1.2.3.4:80" or "[2001:db8::1]:80"; IPv4-mapped IPv6 is shown as IPv4. */
 void qt_sockaddr_format(const struct sockaddr *sa, char *buf, size_t len);
+
+/* ---- quic_plugin.c ---- */
 /* Free ep from the loop, soon (ep NULL: only run the reaping soon, for retired servers). */
 void qt_reap_endpoint(struct qt_plugin *p, struct quic_endpoint *ep);
 /* Free every endpoint waiting for it, now (only from the loop, outside engine callbacks). */
@@ -91,6 +94,7 @@ struct qt_conn {
 	struct quic_endpoint *own_ep; /* dialed: the endpoint it owns */
 	char peer[QT_ADDR_TEXT_MAX];
 	unsigned core_closed : 1;     /* the core's conn_close op: no more host calls */
+	unsigned direct : 1;          /* a direct path between agents (transport-udp-punch) */
 	struct event *resume_ev;      /* reads the core asked for (stream_resume_read) */
 	TAILQ_HEAD(, qt_stream) resumeq;
 	LIST_HEAD(, qt_stream) streams;

@@ -102,6 +102,8 @@ int test_pki_make(struct test_pki *p)
 	PATH(rogue_key, "rogue.key");
 	PATH(expired_crt, "expired.crt");
 	PATH(expired_key, "expired.key");
+	PATH(agent2_crt, "agent-2.crt");
+	PATH(agent2_key, "agent-2.key");
 #undef PATH
 	int rv = -1;
 	EVP_PKEY *cakey = EVP_EC_gen("P-256"), *okey = EVP_EC_gen("P-256");
@@ -114,6 +116,7 @@ int test_pki_make(struct test_pki *p)
 		{"agent-1", 2, -1, 30, p->client_crt, p->client_key, ca, cakey},
 		{"agent-1", 2, -1, 30, p->rogue_crt, p->rogue_key, oca, okey},
 		{"agent-old", 2, -3, -1, p->expired_crt, p->expired_key, ca, cakey},
+		{"agent-2", 2, -1, 30, p->agent2_crt, p->agent2_key, ca, cakey},
 	};
 	for (size_t i = 0; i < sizeof leaves / sizeof leaves[0]; i++) {
 		struct leaf *l = &leaves[i];
@@ -140,7 +143,7 @@ void test_pki_remove(struct test_pki *p)
 {
 	const char *files[] = {p->ca,         p->other_ca,   p->server_crt, p->server_key,
 			       p->client_crt, p->client_key, p->rogue_crt,  p->rogue_key,
-			       p->expired_crt, p->expired_key};
+			       p->expired_crt, p->expired_key, p->agent2_crt, p->agent2_key};
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
 		if (files[i][0])
 			unlink(files[i]);

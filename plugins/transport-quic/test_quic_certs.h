@@ -11,6 +11,8 @@ struct test_pki {
 	char rogue_crt[128], rogue_key[128];    /* CN agent-1, from another CA */
 	char expired_crt[128], expired_key[128]; /* CN agent-old, expired yesterday */
 	char other_ca[128];                     /* the other CA alone */
+	char agent2_crt[128], agent2_key[128];  /* CN agent-2, like agent-1 (clientAuth only, as
+	                                         * `proxyctl pki` issues agents) */
 };
 
 /* 0 on success; the files live until test_pki_remove. */
