@@ -312,8 +312,8 @@ static void open_invalid(void **state)
 	expect_open_proto(v2, 1, "version"); /* garbage fails at once, not with -EAGAIN */
 	const uint8_t kind0[] = {1, 0, 1, 'a', 0};
 	expect_open_proto(kind0, sizeof kind0, "kind");
-	const uint8_t kind3[] = {1, 3, 1, 'a', 0};
-	expect_open_proto(kind3, 2, "kind");
+	const uint8_t kind5[] = {1, 5, 1, 'a', 0};
+	expect_open_proto(kind5, 2, "kind");
 	const uint8_t empty_svc[] = {1, 1, 0, 0};
 	expect_open_proto(empty_svc, sizeof empty_svc, "1..63");
 	const uint8_t long_svc[] = {1, 1, 64};
