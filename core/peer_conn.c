@@ -516,6 +516,21 @@ static void pc_read_leg(struct peer_conn *pc, struct leg *leg)
 				leg_drop(leg, RST_CANCEL, "refused");
 				return;
 			}
+			if (!leg->peer_leg && pc->detached_ms && f.code == RST_REFUSED &&
+			    loop_now_ms() - pc->detached_ms < (uint64_t)peers_resume_timeout_ms()) {
+				/* Resuming, and the other agent is not back at the server yet (it
+				 * lost the same server): try again until the resume deadline. */
+				log_msg(PROXYD_LOG_DEBUG, "peer", pc->log_id,
+					"connection %016llx: resuming refused (%s); trying again",
+					(unsigned long long)pc->id, reason);
+				if (pc->next_leg == leg)
+					pc->next_leg = NULL;
+				if (pc->leg == leg)
+					pc->leg = NULL;
+				leg_drop(leg, RST_CANCEL, "refused");
+				loop_timer_start(pc->retry_timer, PC_RETRY_MS, 0);
+				return;
+			}
 			char why[PEER_REASON_MAX + 2 * PEER_AGENT_MAX + 64];
 			if (leg->peer_leg)
 				snprintf(why, sizeof why, "%s aborted it: %s", pc->peer, reason);
