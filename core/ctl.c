@@ -139,8 +139,9 @@ static int get_uint(const uint8_t *v, size_t n, size_t want, uint64_t *out, uint
 	return 0;
 }
 
-/* Walks one field list; calls field() for each field whose tag is in [lo, hi] and skips the
- * others. Known tags may appear once each unless `repeatable` has their bit. */
+/* Walks one field list; calls field() for each field whose tag is in [lo, hi] and known (has a
+ * name in texts[]) and skips the others, however often they come. Known tags may appear once
+ * each unless `repeatable` has their bit. */
 typedef int (*field_fn)(uint8_t tag, const uint8_t *v, size_t n, void *ctx, const char **err);
 
 static int walk_fields(const uint8_t *b, size_t len, uint8_t lo, uint8_t hi, uint64_t repeatable,
@@ -158,8 +159,8 @@ static int walk_fields(const uint8_t *b, size_t len, uint8_t lo, uint8_t hi, uin
 			return fail(err, "bad field length");
 		const uint8_t *v = b + off;
 		off += n;
-		if (tag < lo || tag > hi)
-			continue; /* a newer peer's field */
+		if (tag < lo || tag > hi || !texts[tag].name)
+			continue; /* a newer peer's field (also one in a gap of the range) */
 		uint64_t bit = 1ull << tag;
 		if ((seen & bit) && !(repeatable & bit))
 			return fail(err, texts[tag].e_dup);

@@ -1,11 +1,13 @@
-/* Writes the binary seed corpora of fuzz/corpus/{frame,ctl,descriptor} with the project's own
- * encoders, so every seed is a valid input the fuzzer then mutates. Not built by make:
+/* Writes the binary seed corpora of fuzz/corpus/{frame,ctl,descriptor,proxy_proto,peer_wire}
+ * with the project's own encoders, so every seed is a valid input the fuzzer then mutates. Not
+ * built by make:
  *   cc -std=gnu11 -I<builddir> -Iinclude -Icore -o /tmp/gen_corpus fuzz/gen_corpus.c \
- *      core/frame.c core/ctl.c && /tmp/gen_corpus fuzz/corpus
+ *      core/frame.c core/ctl.c core/proxy_proto.c core/peer_wire.c && /tmp/gen_corpus fuzz/corpus
  * (config.h from a configured build directory is the only thing needed from it.) */
 #include "config.h"
 #include "ctl.h"
 #include "frame.h"
+#include "peer_wire.h"
 #include "proxy_proto.h"
 #include "proxyd/plugin.h"
 
@@ -56,7 +58,7 @@ static size_t ctl(const struct ctl_msg *m, uint8_t *out, size_t cap)
 	return (size_t)n;
 }
 
-static struct ctl_msg msgs[12];
+static struct ctl_msg msgs[16];
 static int n_msgs;
 
 static void make_msgs(void)
@@ -121,6 +123,40 @@ static void make_msgs(void)
 	m->ports[0] = (struct ctl_port){3000, "app"};
 	m->ports[1] = (struct ctl_port){5173, "vite.dev_server-1"};
 	m->ports[2] = (struct ctl_port){8080, ""};
+
+	/* direct-path rendezvous (11..15) */
+	m = &msgs[n_msgs++];
+	m->type = CTL_DIRECT_REQUEST;
+	strcpy(m->peer, "db-host");
+	strcpy(m->candidates, "host 192.168.1.5:40000,srflx 203.0.113.9:51820");
+
+	m = &msgs[n_msgs++];
+	m->type = CTL_DIRECT_OFFER;
+	m->attempt = 17;
+	strcpy(m->peer, "laptop");
+	strcpy(m->candidates, "host 192.168.1.5:40000,srflx 203.0.113.9:51820");
+	memset(m->key, 0x44, 32), m->has_key = 1;
+
+	m = &msgs[n_msgs++];
+	m->type = CTL_DIRECT_ANSWER;
+	m->attempt = 17;
+	strcpy(m->candidates, "host 10.0.0.7:41000,srflx 198.51.100.4:62000");
+
+	m = &msgs[n_msgs++];
+	m->type = CTL_DIRECT_GO;
+	m->attempt = 17;
+	strcpy(m->peer, "db-host");
+	strcpy(m->candidates, "host 10.0.0.7:41000,srflx 198.51.100.4:62000");
+	memset(m->key, 0x44, 32), m->has_key = 1;
+
+	m = &msgs[n_msgs++];
+	m->type = CTL_DIRECT_RESULT;
+	m->attempt = 17;
+	strcpy(m->peer, "db-host");
+	m->code = CTL_CODE_TIMEOUT;
+	strcpy(m->step, "punch");
+	strcpy(m->reason, "no reply from 198.51.100.4:62000");
+	m->elapsed_ms = 3000;
 }
 
 static void ctl_corpus(void)
@@ -198,6 +234,46 @@ static void frame_corpus(void)
 	/* a bare open header (the harness also decodes the whole input as one) */
 	put(p, (size_t)open_header_encode(p, sizeof p, &oh));
 	save("frame", "09-open-header");
+}
+
+/* Preambles and leg frames as two agents write them: a peer connection's start, every frame
+ * type, a bare preamble, a resumed leg. */
+static void peer_wire_corpus(void)
+{
+	uint8_t p[PEER_FRAME_HEADER + 4 + PEER_REASON_MAX];
+	int n = peer_preamble_encode("db-host", p, sizeof p);
+	if (n < 0)
+		abort();
+	put(p, (size_t)n);
+	save("peer_wire", "00-preamble");
+
+	put(p, (size_t)n);
+	put(p, peer_encode_leg(p, 1, 0));
+	peer_encode_data_header(p, 18);
+	put(p, PEER_FRAME_HEADER);
+	put("GET / HTTP/1.1\r\n\r\n", 18);
+	put(p, peer_encode_u64(p, PF_ACK, 18));
+	put(p, peer_encode_u64(p, PF_FIN, 18));
+	save("peer_wire", "01-connection");
+
+	put(p, peer_encode_leg(p, 0x0123456789abcdefull, 1048576));
+	put(p, peer_encode_u64(p, PF_PING, 0x1122334455667788ull));
+	put(p, peer_encode_u64(p, PF_PONG, 0x1122334455667788ull));
+	save("peer_wire", "02-resumed-leg-ping-pong");
+
+	n = peer_preamble_encode("laptop", p, sizeof p);
+	if (n < 0)
+		abort();
+	put(p, (size_t)n);
+	put(p, peer_encode_leg(p, 9, 0));
+	put(p, peer_encode_rst(p, 3, "agent.allow: laptop may not reach 'ssh'"));
+	save("peer_wire", "03-refused");
+
+	peer_encode_data_header(p, 1);
+	put(p, PEER_FRAME_HEADER);
+	put("x", 1);
+	put(p, peer_encode_rst(p, 0, NULL));
+	save("peer_wire", "04-data-rst");
 }
 
 /* Layout of fuzz_descriptor's input: selector byte (bit 0-1 name, 2 version, 3 init, 4 fini,
@@ -278,5 +354,6 @@ int main(int argc, char **argv)
 	frame_corpus();
 	descriptor_corpus();
 	proxy_proto_corpus();
+	peer_wire_corpus();
 	return 0;
 }
