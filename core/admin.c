@@ -122,12 +122,14 @@ void admin_reply_send(struct admin_reply *r, struct evbuffer *body)
 	free(r);
 }
 
-/* "ping AGENT [COUNT]" */
+/* "ping AGENT [COUNT [best|relay|direct]]" */
 static int start_ping(struct bufferevent *bev, const char *args)
 {
-	char agent[128] = "";
+	char agent[128] = "", via[16] = "best";
 	int count = 3;
-	if (sscanf(args, "%127s %d", agent, &count) < 1)
+	if (sscanf(args, "%127s %d %15s", agent, &count, via) < 1)
+		return -1;
+	if (strcmp(via, "best") != 0 && strcmp(via, "relay") != 0 && strcmp(via, "direct") != 0)
 		return -1;
 	struct admin_reply *r = calloc(1, sizeof *r);
 	if (!r)
@@ -135,7 +137,7 @@ static int start_ping(struct bufferevent *bev, const char *args)
 	r->bev = bev;
 	bufferevent_disable(bev, EV_READ);
 	bufferevent_setcb(bev, NULL, NULL, reply_client_event, r);
-	peers_ping(agent, count, r);
+	peers_ping(agent, count, via, r);
 	return 0;
 }
 
@@ -170,7 +172,7 @@ static void client_read(struct bufferevent *bev, void *arg)
 		metrics_text(out);
 	else {
 		evbuffer_add_printf(out, "{\"error\":");
-		json_str(out, "unknown command (known: status, metrics, ping AGENT [COUNT])");
+		json_str(out, "unknown command (known: status, metrics, ping AGENT [COUNT [best|relay|direct]])");
 		evbuffer_add_printf(out, "}\n");
 	}
 	free(line);

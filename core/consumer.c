@@ -18,6 +18,7 @@ struct consumer_port {
 	struct consumer_port *next;
 	struct evconnlistener *lis;
 	char listen[128], agent[CONF_ID_MAX + 1], service[64];
+	int direct;
 };
 
 static struct consumer_port *ports;
@@ -41,7 +42,7 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 		evutil_closesocket(fd);
 		return;
 	}
-	peer_conn_consumer_new(p->agent, p->service, bev, client);
+	peer_conn_consumer_new(p->agent, p->service, p->direct, bev, client);
 }
 
 static int open_all(struct conf *c)
@@ -60,6 +61,7 @@ static int open_all(struct conf *c)
 		snprintf(p->listen, sizeof p->listen, "%s", cc->resolved);
 		snprintf(p->agent, sizeof p->agent, "%s", cc->agent);
 		snprintf(p->service, sizeof p->service, "%s", cc->service);
+		p->direct = cc->direct;
 		p->lis = evconnlistener_new_bind(loop_base(), on_accept, p,
 						 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
 							 LEV_OPT_CLOSE_ON_EXEC,
@@ -71,8 +73,8 @@ static int open_all(struct conf *c)
 			failed = 1;
 			continue;
 		}
-		log_info("agent", "agent.connect: %s -> agent %s service %s", p->listen, p->agent,
-			 p->service);
+		log_info("agent", "agent.connect: %s -> agent %s service %s%s", p->listen, p->agent,
+			 p->service, p->direct ? "" : " (relay only)");
 		p->next = ports;
 		ports = p;
 	}

@@ -82,6 +82,7 @@ struct peer_conn {
 	proxyd_timer *ack_timer, *retry_timer;
 	uint64_t detached_ms; /* when the last leg was lost; 0 while one is up */
 	unsigned moves;
+	int use_direct; /* the consumer may use a direct path */
 	int busy, dead;
 };
 
@@ -687,8 +688,8 @@ static void pc_attach_new_leg(struct peer_conn *pc, int direct_only)
 	}
 	int via_direct = 0;
 	const char *why = NULL;
-	struct stream *st = peers_open_leg(pc->peer, pc->service, OPEN_KIND_PEER, 1, direct_only,
-					   &via_direct, &why);
+	struct stream *st = peers_open_leg(pc->peer, pc->service, OPEN_KIND_PEER, pc->use_direct,
+					   direct_only, &via_direct, &why);
 	if (!st && direct_only)
 		return; /* stay where it is */
 	if (!st) {
@@ -734,8 +735,8 @@ static void pc_attach_new_leg(struct peer_conn *pc, int direct_only)
 
 /* ---- consumer ---- */
 
-void peer_conn_consumer_new(const char *peer, const char *service, struct bufferevent *bev,
-			    const char *client)
+void peer_conn_consumer_new(const char *peer, const char *service, int use_direct,
+			    struct bufferevent *bev, const char *client)
 {
 	struct peer_conn *pc = calloc(1, sizeof *pc);
 	if (!pc || !(pc->unacked = evbuffer_new())) {
@@ -744,6 +745,7 @@ void peer_conn_consumer_new(const char *peer, const char *service, struct buffer
 		return;
 	}
 	pc->role = PC_CONSUMER;
+	pc->use_direct = use_direct;
 	pc->log_id = host_next_conn_id();
 	RAND_bytes((unsigned char *)&pc->id, sizeof pc->id);
 	pc->id |= 1; /* never 0 */
@@ -772,7 +774,8 @@ void peer_conn_path_up(const char *peer)
 	struct peer_conn *pc, *tmp;
 	for (pc = LIST_FIRST(&conns); pc; pc = tmp) {
 		tmp = LIST_NEXT(pc, link);
-		if (pc->role != PC_CONSUMER || strcmp(pc->peer, peer) != 0 || pc->dead)
+		if (pc->role != PC_CONSUMER || strcmp(pc->peer, peer) != 0 || pc->dead ||
+		    !pc->use_direct)
 			continue;
 		if ((pc->leg && pc->leg->via_direct) || pc->next_leg)
 			continue;

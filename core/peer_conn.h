@@ -16,9 +16,9 @@ struct stream;
 struct open_header;
 
 /* Consumer: a user connected to agent.connect's listener; take bev and reach `service` on
- * `peer`. */
-void peer_conn_consumer_new(const char *peer, const char *service, struct bufferevent *bev,
-			    const char *client);
+ * `peer`. use_direct 0: always over the relay (the entry's direct = false). */
+void peer_conn_consumer_new(const char *peer, const char *service, int use_direct,
+			    struct bufferevent *bev, const char *client);
 
 /* Provider: a PEER stream arrived from `from` (its preamble read, access allowed); its first
  * frame says which connection it is a leg of. via_direct: it came over a direct path. */

@@ -763,7 +763,7 @@ static void ping_timeout(void *arg)
 	ping_finish(arg, "no answer within 4 s");
 }
 
-void peers_ping(const char *peer, int count, struct admin_reply *r)
+void peers_ping(const char *peer, int count, const char *via, struct admin_reply *r)
 {
 	struct pinger *p = calloc(1, sizeof *p);
 	if (!p) {
@@ -780,7 +780,8 @@ void peers_ping(const char *peer, int count, struct admin_reply *r)
 		ping_finish(p, !pr.running ? "this process is not an agent" : "not an agent id");
 		return;
 	}
-	p->st = peers_open_leg(peer, "ping", OPEN_KIND_PEER_PING, 1, 0, &p->via_direct, &why);
+	int prefer = strcmp(via, "relay") != 0, only = strcmp(via, "direct") == 0;
+	p->st = peers_open_leg(peer, "ping", OPEN_KIND_PEER_PING, prefer, only, &p->via_direct, &why);
 	if (!p->st) {
 		ping_finish(p, why);
 		return;

@@ -37,8 +37,9 @@ struct stream *peers_open_leg(const char *peer, const char *service, uint8_t kin
 			      int prefer_direct, int direct_only, int *via_direct, const char **why);
 long long peers_resume_timeout_ms(void);
 
-/* proxyctl ping AGENT: `count` PINGs over the best path; the answer goes to r. */
-void peers_ping(const char *peer, int count, struct admin_reply *r);
+/* proxyctl ping AGENT: `count` PINGs over `via` ("best": the direct path when one is up,
+ * else the relay; "relay"; "direct"); the answer goes to r. */
+void peers_ping(const char *peer, int count, const char *via, struct admin_reply *r);
 /* The "peers" part of proxyctl status (JSON array members) and the metrics lines. */
 void peers_status(struct evbuffer *out, int *first);
 void peers_metrics(struct evbuffer *out);

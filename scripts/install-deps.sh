@@ -26,7 +26,8 @@ BUILD_PKGS="build-essential autoconf automake libtool libltdl-dev pkg-config lib
   libngtcp2-crypto-gnutls-dev libgnutls28-dev"
 TEST_PKGS="curl openssl socat python3 iproute2 iptables procps psmisc nginx python3-websockets
   coturn conntrack"
-BENCH_PKGS="wrk iperf3 nginx haproxy openssh-server openssh-client curl python3 procps bc"
+BENCH_PKGS="wrk iperf3 nginx haproxy openssh-server openssh-client curl python3 procps bc
+  iputils-ping"
 
 usage() {
 	sed -n '2,/^$/{/^$/d;s/^# \{0,1\}//;p}' "$0"

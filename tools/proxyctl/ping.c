@@ -23,13 +23,22 @@ int cmd_ping(int argc, char **argv)
 		{"count", required_argument, NULL, 'c'},
 		{"json", no_argument, NULL, 'j'},
 		{"socket", required_argument, NULL, 's'},
+		{"via", required_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *path = socket_path();
+	const char *path = socket_path(), *via = "best";
 	int count = 3, json = 0, opt;
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "+c:js:", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 'v':
+			if (strcmp(optarg, "best") != 0 && strcmp(optarg, "relay") != 0 &&
+			    strcmp(optarg, "direct") != 0) {
+				fprintf(stderr, "proxyctl: ping: --via wants best, relay or direct\n");
+				return CTL_EXIT_USAGE;
+			}
+			via = optarg;
+			break;
 		case 'c':
 			count = atoi(optarg);
 			if (count < 1 || count > 64) {
@@ -57,7 +66,7 @@ int cmd_ping(int argc, char **argv)
 		return CTL_EXIT_USAGE;
 	}
 	char request[128];
-	snprintf(request, sizeof request, "ping %s %d\n", agent, count);
+	snprintf(request, sizeof request, "ping %s %d %s\n", agent, count, via);
 	char *reply = NULL;
 	size_t len = 0;
 	if (admin_request(path, request, &reply, &len) != 0)
@@ -74,11 +83,12 @@ int cmd_ping(int argc, char **argv)
 		fwrite(reply, 1, len, stdout);
 	} else {
 		const json_t *rtts = json_object_get(root, "rtt_ms");
-		const char *via = json_string_value(json_object_get(root, "path"));
+		const char *path_used = json_string_value(json_object_get(root, "path"));
 		size_t i;
 		json_t *v;
 		json_array_foreach(rtts, i, v)
-			printf("%s via %s: seq=%zu rtt=%.3f ms\n", agent, via ? via : "?", i + 1,
+			printf("%s via %s: seq=%zu rtt=%.3f ms\n", agent,
+			       path_used ? path_used : "?", i + 1,
 			       json_number_value(v));
 		if (json_array_size(rtts))
 			printf("%s: %lld/%lld answered, rtt min/avg/max %.3f/%.3f/%.3f ms (%s)\n", agent,
@@ -86,7 +96,8 @@ int cmd_ping(int argc, char **argv)
 			       json_integer_value(json_object_get(root, "sent")),
 			       json_number_value(json_object_get(root, "min_ms")),
 			       json_number_value(json_object_get(root, "avg_ms")),
-			       json_number_value(json_object_get(root, "max_ms")), via ? via : "?");
+			       json_number_value(json_object_get(root, "max_ms")),
+			       path_used ? path_used : "?");
 	}
 	if (error)
 		fprintf(stderr, "proxyctl: ping %s: %s\n", agent, error);
