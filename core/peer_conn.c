@@ -82,6 +82,7 @@ struct peer_conn {
 	proxyd_timer *ack_timer, *retry_timer;
 	uint64_t detached_ms; /* when the last leg was lost; 0 while one is up */
 	unsigned moves;
+	int had_leg;    /* a leg was active once: the next one is a move */
 	int use_direct; /* the consumer may use a direct path */
 	int busy, dead;
 };
@@ -404,32 +405,41 @@ static void handle_data(struct peer_conn *pc, struct leg *leg, const uint8_t *p,
 	pc->delivered += n - skip;
 }
 
+/* Every leg after the first is a move (to another path, or back to the same kind of path
+ * after the old leg died): counted, and logged for the operator. */
+static void count_move(struct peer_conn *pc, const struct leg *leg)
+{
+	pc->moves++;
+	if (leg->via_direct)
+		stats.moved_to_direct++;
+	else
+		stats.moved_to_relay++;
+	if (pc->detached_ms)
+		log_msg(PROXYD_LOG_INFO, "peer", pc->log_id,
+			"connection %016llx %s %s resumed over the %s after %llu ms, at byte %llu/%llu",
+			(unsigned long long)pc->id, pc->role == PC_CONSUMER ? "to" : "from", pc->peer,
+			leg->via_direct ? "direct path" : "relay",
+			(unsigned long long)(loop_now_ms() - pc->detached_ms),
+			(unsigned long long)leg->snd_off, (unsigned long long)pc->delivered);
+	else
+		log_msg(PROXYD_LOG_INFO, "peer", pc->log_id,
+			"connection %016llx %s %s moved to the %s at byte %llu/%llu",
+			(unsigned long long)pc->id, pc->role == PC_CONSUMER ? "to" : "from", pc->peer,
+			leg->via_direct ? "direct path" : "relay", (unsigned long long)leg->snd_off,
+			(unsigned long long)pc->delivered);
+}
+
 /* The consumer's new leg is answered: it becomes the active one. */
 static void switch_to(struct peer_conn *pc, struct leg *leg)
 {
-	if (pc->leg && pc->leg != leg) {
+	if (pc->leg && pc->leg != leg)
 		leg_drop(pc->leg, RST_CANCEL, "the connection moved to another path");
-		pc->moves++;
-		if (leg->via_direct)
-			stats.moved_to_direct++;
-		else
-			stats.moved_to_relay++;
-	} else if (!pc->leg && pc->detached_ms) {
-		pc->moves++;
-		if (leg->via_direct)
-			stats.moved_to_direct++;
-		else
-			stats.moved_to_relay++;
-	}
+	if (pc->had_leg)
+		count_move(pc, leg);
+	pc->had_leg = 1;
 	if (pc->next_leg == leg)
 		pc->next_leg = NULL;
 	pc->leg = leg;
-	if (pc->detached_ms)
-		log_msg(PROXYD_LOG_INFO, "peer", pc->log_id,
-			"connection %016llx to %s resumed over the %s after %llu ms, at byte %llu/%llu",
-			(unsigned long long)pc->id, pc->peer, leg->via_direct ? "direct path" : "relay",
-			(unsigned long long)(loop_now_ms() - pc->detached_ms),
-			(unsigned long long)leg->snd_off, (unsigned long long)pc->delivered);
 	pc->detached_ms = 0;
 	loop_timer_stop(pc->retry_timer);
 }
@@ -830,6 +840,7 @@ static void provider_new(struct leg *leg, uint64_t id)
 	enter(pc);
 	leg->pc = pc;
 	pc->leg = leg;
+	pc->had_leg = 1;
 	leg->rcv_off = 0;
 	leg->peer_leg = 1;
 	uint8_t f[PEER_FRAME_HEADER + 24];
@@ -878,10 +889,6 @@ static void provider_leg_first(struct leg *leg)
 	/* A connection moving here (or coming back after its path died). */
 	enter(pc);
 	leg->pc = pc;
-	if (pc->leg)
-		pc->moves++, (leg->via_direct ? stats.moved_to_direct++ : stats.moved_to_relay++);
-	else if (pc->detached_ms)
-		pc->moves++, (leg->via_direct ? stats.moved_to_direct++ : stats.moved_to_relay++);
 	leg_drop(pc->leg, RST_CANCEL, pc->leg ? "the connection moved to another path" : NULL);
 	pc->leg = leg;
 	if (take_peer_leg(pc, leg, f.value) == 0) {
@@ -890,12 +897,7 @@ static void provider_leg_first(struct leg *leg)
 		size_t n = peer_encode_leg(out, pc->id, ack_value(pc));
 		pc->ack_sent = ack_value(pc) > pc->ack_sent ? ack_value(pc) : pc->ack_sent;
 		stream_write(leg->st, out, n);
-		if (pc->detached_ms)
-			log_msg(PROXYD_LOG_INFO, "peer", pc->log_id,
-				"connection %016llx from %s resumed over the %s after %llu ms",
-				(unsigned long long)pc->id, pc->peer,
-				leg->via_direct ? "direct path" : "relay",
-				(unsigned long long)(loop_now_ms() - pc->detached_ms));
+		count_move(pc, leg);
 		pc->detached_ms = 0;
 		loop_timer_stop(pc->retry_timer);
 		pc_read_leg(pc, leg);

@@ -66,6 +66,7 @@ struct peer_path {
 	struct attempt_record rec[RECORDS_MAX];
 	unsigned n_rec;           /* total; rec[n_rec % RECORDS_MAX] is the next slot */
 	uint64_t ok, failed, lost;
+	unsigned streak; /* failed attempts in a row: each doubles the wait before the next */
 };
 
 static struct {
@@ -347,12 +348,17 @@ static void attempt_free(struct proxyd_direct *d)
 	free(d);
 }
 
+/* A few attempts, then fewer: after a failure the next waits direct.retry, doubling with each
+ * failure in a row up to 16 times that (a NAT that cannot be punched is not asked every 30 s
+ * for ever); a direct path that was up and died is tried again after direct.retry. */
 static void schedule_retry(struct peer_path *pp)
 {
 	if (!pp->wanted || !pr.running)
 		return;
-	pp->next_try_ms = loop_now_ms() + (uint64_t)pr.conf->agt.direct_retry_ms;
-	loop_timer_start(pp->retry_timer, (uint64_t)pr.conf->agt.direct_retry_ms, 0);
+	unsigned shift = pp->streak > 1 ? pp->streak - 1 : 0;
+	uint64_t delay = (uint64_t)pr.conf->agt.direct_retry_ms << (shift > 4 ? 4 : shift);
+	pp->next_try_ms = loop_now_ms() + delay;
+	loop_timer_start(pp->retry_timer, delay, 0);
 }
 
 /* The attempt is over without a direct path. */
@@ -367,6 +373,7 @@ static void attempt_failed(struct proxyd_direct *d, const char *step, const char
 		d->t->ops.transport.direct_cancel(d->state);
 	record(pp, d, 0, step, reason);
 	pp->failed++;
+	pp->streak++;
 	pr.failed_by_step[step_index(step)]++;
 	send_result(d, 0, step, reason);
 	attempt_free(d);
@@ -539,6 +546,7 @@ proxyd_conn *peers_host_direct_connected(proxyd_direct *d, void *conn_state,
 	pp->ds_since_ms = loop_now_ms();
 	snprintf(pp->ds_path, sizeof pp->ds_path, "%s", info && info->address ? info->address : "?");
 	pp->ok++;
+	pp->streak = 0;
 	pr.attempts_ok++;
 	log_msg(PROXYD_LOG_INFO, "direct", conn_id,
 		"direct path to %s is up after %llu ms (attempt %016llx, %s, peer %s)", pp->id,

@@ -2,7 +2,8 @@
 # The direct path dies in the middle of a transfer (UDP between the two NATs is dropped): the
 # direct QUIC connection times out, the connection moves back to the relay from the last byte
 # each side acknowledged, and the user's transfer finishes intact. Once the path is open again
-# a new attempt succeeds and new connections go direct again.
+# a new attempt succeeds, and a connection that was opened over the relay meanwhile moves to
+# the direct path while it carries data.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/nat_lib.sh"
 . "$top_srcdir/tests/peer_nat_lib.sh"
@@ -31,12 +32,21 @@ assert_matches "the move to the relay counted" "$TMP/metrics.txt" '^proxyd_peer_
 assert_matches "the lost path counted" "$TMP/metrics.txt" '^proxyd_direct_lost_total [1-9]'
 assert_matches "nothing aborted" "$TMP/metrics.txt" '^proxyd_peer_connections_aborted_total 0'
 
-step "the path opens again: a new attempt goes direct"
+step "a connection made while the path is blocked moves to the direct path when it returns"
+in_a "$NAT_PYTHON" "$NETCHECK" trickle 127.0.0.1 7101 12 >"$TMP/trickle.out" 2>&1 &
+TRICKLE_PID=$!
+track_pid $TRICKLE_PID
+sleep 1
 nat_unblock
-n=$(grep -c "direct path to agent-1 is up" "$TMP/agent-2.log")
-wait_for 30 sh -c "[ \$(grep -c 'direct path to agent-1 is up' '$TMP/agent-2.log') -gt $n ]" ||
-	fail "a direct path again after the block is lifted" "a second 'is up'" "$(grep direct "$TMP/agent-2.log" | tail -5)"
-out=$(in_a "$NAT_PYTHON" "$NETCHECK" echo 127.0.0.1 7101 "direct again" 2>&1) || fail "echo" "direct again" "$out"
+wait_for_log 30 "$TMP/agent-2.log" "moved to the direct path" "the live connection moves to the direct path"
+wait_exit 60 "$TRICKLE_PID" || fail "trickle across the move" "done within 60 s" "$(cat "$TMP/trickle.out")"
+assert_exit "trickle across the move" 0 "$RC" "$TMP/trickle.out"
+cat "$TMP/trickle.out"
+pn_ctl 2 metrics >"$TMP/metrics.txt" || fail "proxyctl metrics" "exit 0"
+assert_matches "the move to the direct path counted" "$TMP/metrics.txt" '^proxyd_peer_moves_total\{to="direct"\} [1-9]'
 pn_ctl 2 ping -c 2 agent-1 >"$TMP/ping.txt" 2>&1 || fail "proxyctl ping" "exit 0" "$(cat "$TMP/ping.txt")"
 assert_contains "ping goes direct again" "$TMP/ping.txt" "(direct)"
+pn_ctl 2 status >"$TMP/status.txt" 2>&1 || fail "proxyctl status" "exit 0"
+cat "$TMP/status.txt"
+assert_contains "the human status lists the peer" "$TMP/status.txt" "agent-1  direct"
 exit 0

@@ -242,6 +242,26 @@ def many(host, port, n, nbytes):
     print("%d streams of %d bytes finished in %.2f s while one reader was stalled" % (n, nbytes, elapsed))
 
 
+def trickle(host, port, seconds):
+    """Echo small random chunks for SECONDS, checking each comes back whole: a long-lived
+    connection for tests that move it between paths while it carries data."""
+    c = connect(host, port)
+    end = time.monotonic() + float(seconds)
+    sent = 0
+    while time.monotonic() < end:
+        chunk = os.urandom(4096)
+        c.sendall(chunk)
+        if recv_exact(c, len(chunk)) != chunk:
+            die("trickle: the echo differs after %d bytes" % sent)
+        sent += len(chunk)
+        time.sleep(0.02)
+    c.shutdown(socket.SHUT_WR)
+    if c.recv(1) != b"":
+        die("trickle: extra bytes")
+    c.close()
+    print("trickle: %d bytes echoed intact" % sent)
+
+
 def expect_reset(host, port):
     try:
         c = connect(host, port)
@@ -274,6 +294,8 @@ def main():
         many(*args)
     elif cmd == "sequential":
         sequential(*args)
+    elif cmd == "trickle":
+        trickle(*args)
     elif cmd == "expect-reset":
         expect_reset(*args)
     else:

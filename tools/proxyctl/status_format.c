@@ -170,6 +170,41 @@ static void provider_row(const json_t *p, char cells[][CELL])
 	fmt_str(cells[5], p, "url");
 }
 
+/* Agent to agent: the path to each other agent and how its last direct attempt went. */
+static const char *const peer_head[] = {"AGENT", "PATH", "RTT", "DIRECT OK", "FAILED", "LOST",
+					"LAST ATTEMPT"};
+
+static void peer_row(const json_t *p, char cells[][CELL])
+{
+	const json_t *direct = json_object_get(p, "direct");
+	const json_t *attempts = json_object_get(p, "attempts");
+	size_t n = json_array_size(attempts);
+
+	fmt_str(cells[0], p, "agent");
+	fmt_str(cells[1], p, "path");
+	if (direct)
+		snprintf(cells[2], CELL, "%.2f ms", json_number_value(json_object_get(direct, "rtt_ms")));
+	else
+		snprintf(cells[2], CELL, "-");
+	fmt_int(cells[3], json_object_get(p, "ok"));
+	fmt_int(cells[4], json_object_get(p, "failed"));
+	fmt_int(cells[5], json_object_get(p, "lost"));
+	if (n == 0) {
+		snprintf(cells[6], CELL, "%s",
+			 json_is_true(json_object_get(p, "attempting")) ? "under way" : "none");
+		return;
+	}
+	const json_t *last = json_array_get(attempts, n - 1);
+	const char *step = json_string_value(json_object_get(last, "step"));
+	const char *reason = json_string_value(json_object_get(last, "reason"));
+	long long ms = json_integer_value(json_object_get(last, "ms"));
+	if (json_is_true(json_object_get(last, "ok")))
+		snprintf(cells[6], CELL, "direct in %lld ms", ms);
+	else
+		snprintf(cells[6], CELL, "failed at %s after %lld ms: %s", step ? step : "?", ms,
+			 reason ? reason : "");
+}
+
 static void print_table(FILE *out, const char *title, const json_t *list,
 			const char *const *head, int cols, row_fn row)
 {
@@ -231,4 +266,7 @@ void status_print_human(const json_t *root, FILE *out)
 	const json_t *providers = json_object_get(root, "providers");
 	if (providers)
 		print_table(out, "providers", providers, provider_head, 6, provider_row);
+	const json_t *peers = json_object_get(root, "peers");
+	if (json_array_size(peers))
+		print_table(out, "peers", peers, peer_head, 7, peer_row);
 }
