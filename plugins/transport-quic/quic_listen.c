@@ -10,6 +10,8 @@
  * made from then on). Without connections it is freed from the loop. */
 #include "config.h"
 #include "quic_plugin.h"
+#include "stun.h"
+#include "stun_answer.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -143,7 +145,37 @@ static void srv_conn_closed(struct quic_conn *qc, const struct quic_close_info *
 		server_retire(srv);
 }
 
+/* The listening socket answers STUN Binding requests too (stun.c and stun_answer.c are
+ * udp-punch's, compiled in): an agent, or any STUN client, learns its public address from the
+ * very UDP port the server speaks QUIC on, which is what a direct path's candidates need
+ * (doc/DIRECT-PATHS.md). The engine hands over only what no QUIC connection claims. */
+static void srv_non_quic(struct quic_endpoint *ep, int fd, const struct sockaddr *from,
+			 socklen_t fromlen, const uint8_t *pkt, size_t len, void *arg)
+{
+	struct qt_server *srv = arg;
+	if (!stun_looks_like(pkt, len))
+		return;
+	uint8_t out[STUN_MSG_MAX];
+	const char *why = NULL;
+	size_t unknown = 0;
+	size_t n = stun_answer(pkt, len, from, out, sizeof out, &why, &unknown);
+	char who[QT_ADDR_TEXT_MAX];
+	qt_sockaddr_format(from, who, sizeof who);
+	if (n == 0) {
+		QT_LOG(srv->p, PROXYD_LOG_DEBUG, 0, "STUN on %s: dropped %zu bytes from %s: %s",
+		       srv->address, len, who, why);
+		return;
+	}
+	if (sendto(fd, out, n, 0, from, fromlen) < 0)
+		QT_LOG(srv->p, PROXYD_LOG_DEBUG, 0, "STUN on %s: answer to %s: %s", srv->address, who,
+		       strerror(errno));
+	else
+		QT_LOG(srv->p, PROXYD_LOG_DEBUG, 0, "STUN on %s: Binding request from %s answered",
+		       srv->address, who);
+}
+
 static const struct quic_callbacks server_callbacks = {
+	.non_quic_datagram = srv_non_quic,
 	.conn_new = srv_conn_new,
 	.conn_ready = srv_conn_ready,
 	.conn_closed = srv_conn_closed,

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "up_plugin.h"
 #include "stun.h"
+#include "stun_answer.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -16,8 +17,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define UP_SOFTWARE "proxyd udp-punch"
-
 struct up_stun_server {
 	struct up_plugin *p;
 	int fd;
@@ -27,67 +26,27 @@ struct up_stun_server {
 	LIST_ENTRY(up_stun_server) link;
 };
 
-static int to_stun_addr(const struct sockaddr *sa, struct stun_addr *out)
-{
-	memset(out, 0, sizeof *out);
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)sa;
-		out->family = 4;
-		memcpy(out->ip, &in->sin_addr, 4);
-		out->port = ntohs(in->sin_port);
-		return 0;
-	}
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)sa;
-		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
-			out->family = 4;
-			memcpy(out->ip, &in6->sin6_addr.s6_addr[12], 4);
-		} else {
-			out->family = 6;
-			memcpy(out->ip, &in6->sin6_addr, 16);
-		}
-		out->port = ntohs(in6->sin6_port);
-		return 0;
-	}
-	return -EAFNOSUPPORT;
-}
-
 static void answer(struct up_stun_server *s, const uint8_t *buf, size_t len,
 		   const struct sockaddr *from, socklen_t fromlen)
 {
 	struct up_plugin *p = s->p;
 	char who[QT_ADDR_TEXT_MAX];
 	qt_sockaddr_format(from, who, sizeof who);
-	struct stun_msg m;
 	const char *why = NULL;
-	if (stun_decode(buf, len, &m, &why) < 0) {
+	size_t unknown = 0;
+	uint8_t out[STUN_MSG_MAX];
+	size_t n = stun_answer(buf, len, from, out, sizeof out, &why, &unknown);
+	if (n == 0) {
 		s->dropped++;
 		UP_LOG(p, PROXYD_LOG_DEBUG, 0, "stun %s: dropped %zu bytes from %s: %s", s->where, len,
 		       who, why);
 		return;
 	}
-	if (m.type != STUN_BINDING_REQUEST) {
-		s->dropped++;
-		UP_LOG(p, PROXYD_LOG_DEBUG, 0, "stun %s: dropped message type 0x%04x from %s (only "
-					       "Binding requests are answered)",
-		       s->where, m.type, who);
-		return;
-	}
-	if (m.n_unknown)
-		/* RFC 8489 would answer 420; an ICE client's PRIORITY etc. is harmless to ignore,
-		 * and the address is what every client wants */
+	if (unknown)
 		UP_LOG(p, PROXYD_LOG_DEBUG, 0,
 		       "stun %s: Binding request from %s has %zu unknown comprehension-required "
-		       "attribute(s) (first 0x%04x): answered anyway",
-		       s->where, who, m.n_unknown, m.unknown[0]);
-	struct stun_addr src;
-	uint8_t out[STUN_MSG_MAX];
-	size_t n = 0;
-	if (to_stun_addr(from, &src) == 0)
-		n = stun_encode_binding_success(out, sizeof out, m.txid, &src, UP_SOFTWARE,
-						m.has_fingerprint);
-	if (n == 0)
-		return;
+		       "attribute(s): answered anyway",
+		       s->where, who, unknown);
 	if (sendto(s->fd, out, n, 0, from, fromlen) < 0) {
 		UP_LOG(p, PROXYD_LOG_DEBUG, 0, "stun %s: answer to %s: %s", s->where, who,
 		       strerror(errno));
