@@ -1,5 +1,5 @@
 /* Agent-to-agent keys: server.relay.allow, agent.allow, agent.connect and agent.direct
- * (doc/AGENT-TO-AGENT.md). Rules point into the configuration tree, which lives as long as
+ * (doc/DIRECT-PATHS.md). Rules point into the configuration tree, which lives as long as
  * the struct conf. */
 #include "config.h"
 #include "conf.h"

@@ -41,6 +41,7 @@ static const struct field_text texts[] = {
 	FIELD(T_KEY, "key"),
 	FIELD(T_STEP, "step"),
 	FIELD(T_ELAPSED, "elapsed"),
+	FIELD(T_ALLOWED, "allowed"),
 	FIELD(T_SVC_NAME, "service name"),
 	FIELD(T_SVC_KIND, "service kind"),
 	FIELD(T_SVC_DEFAULT, "service default"),
@@ -381,6 +382,8 @@ static int msg_field(uint8_t tag, const uint8_t *v, size_t n, void *ctx, const c
 			return r;
 		m->elapsed_ms = (uint32_t)x;
 		return 0;
+	case T_ALLOWED:
+		return get_str(v, n, 0, CTL_ALLOWED_MAX, m->allowed, tag, err);
 	}
 	return 0;
 }
@@ -408,7 +411,7 @@ int ctl_decode(const uint8_t *buf, size_t len, struct ctl_msg *out, const char *
 	if (type_known(type)) {
 		/* Tags 20..24 belong inside service and port: out here they are unknown tags,
 		 * skipped however often they come. */
-		int r = walk_fields(buf + CTL_HEADER_LEN, body, T_VERSION_MIN, T_ELAPSED,
+		int r = walk_fields(buf + CTL_HEADER_LEN, body, T_VERSION_MIN, T_ALLOWED,
 				    1ull << T_SERVICE | 1ull << T_PORT | 0x1full << T_SVC_NAME, msg_field,
 				    out, err);
 		if (r < 0)
@@ -580,6 +583,9 @@ static int encode_body(const struct ctl_msg *m, struct writer *w)
 			return -EINVAL;
 		if (m->has_key && (m->type == CTL_DIRECT_OFFER || m->type == CTL_DIRECT_GO))
 			put_field(w, T_KEY, m->key, sizeof m->key);
+		if ((m->type == CTL_DIRECT_OFFER || m->type == CTL_DIRECT_GO) &&
+		    put_str(w, T_ALLOWED, m->allowed, CTL_ALLOWED_MAX) < 0)
+			return -EINVAL;
 		if (m->type == CTL_DIRECT_ANSWER || m->type == CTL_DIRECT_GO ||
 		    m->type == CTL_DIRECT_RESULT) {
 			if (m->code)

@@ -19,6 +19,7 @@
 #define CTL_MAX_PORTS 128
 #define CTL_PORT_LABEL_MAX 31
 #define CTL_CANDIDATES_MAX 512
+#define CTL_ALLOWED_MAX 2048
 
 /* Control protocol versions this build speaks. */
 #define CTL_VERSION_MIN 1
@@ -73,6 +74,8 @@ enum ctl_tag {
 	T_KEY = 28,        /* 32 bytes: the attempt's punch key */
 	T_STEP = 29,       /* str, 1..32 bytes: where an attempt failed ("punch", ...) */
 	T_ELAPSED = 30,    /* u32, milliseconds */
+	T_ALLOWED = 31,    /* str, 0..2048 bytes: service names, comma-separated, that the other
+	                    * agent may reach over a direct path (server.relay.allow) */
 	/* inside T_SERVICE only: */
 	T_SVC_NAME = 20,    /* str, 1..63 of [A-Za-z0-9._-] */
 	T_SVC_KIND = 21,    /* u8, OPEN_KIND_TCP (1) or OPEN_KIND_HTTP (2) */
@@ -138,6 +141,7 @@ struct ctl_msg {
 	int has_key;
 	char step[33];
 	uint32_t elapsed_ms;
+	char allowed[CTL_ALLOWED_MAX + 1];
 };
 
 /* Is s[0..n) a port label: 1..CTL_PORT_LABEL_MAX of [A-Za-z0-9._-]? */
@@ -167,9 +171,9 @@ int ctl_decode(const uint8_t *buf, size_t len, struct ctl_msg *out, const char *
  *   ERROR        code, reason
  *   PORTS        ports[0..n_ports)
  *   DIRECT_REQUEST  peer, candidates
- *   DIRECT_OFFER    attempt, peer, candidates, key
+ *   DIRECT_OFFER    attempt, peer, candidates, key, allowed
  *   DIRECT_ANSWER   attempt, candidates, code, reason
- *   DIRECT_GO       attempt, peer, candidates, key, code, reason
+ *   DIRECT_GO       attempt, peer, candidates, key, code, reason, allowed
  *   DIRECT_RESULT   attempt, peer, code, step, reason, elapsed_ms
  *   other types  none (an empty body)
  * Returns the message length, -ENOSPC when cap is too small, -EINVAL when a field would not

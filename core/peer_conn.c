@@ -734,7 +734,7 @@ static void pc_attach_new_leg(struct peer_conn *pc, int direct_only)
 	leg->log_id = pc->log_id;
 	stream_set_cbs(st, &leg_cbs, leg);
 	uint8_t f[PEER_FRAME_HEADER + 24];
-	size_t n = peer_encode_leg(f, pc->id, ack_value(pc));
+	size_t n = peer_encode_leg(f, pc->id, ack_value(pc), pc->had_leg ? PEER_LEG_RESUME : 0);
 	pc->ack_sent = ack_value(pc) > pc->ack_sent ? ack_value(pc) : pc->ack_sent;
 	if (pc->leg)
 		pc->next_leg = leg;
@@ -844,7 +844,7 @@ static void provider_new(struct leg *leg, uint64_t id)
 	leg->rcv_off = 0;
 	leg->peer_leg = 1;
 	uint8_t f[PEER_FRAME_HEADER + 24];
-	size_t n = peer_encode_leg(f, pc->id, 0);
+	size_t n = peer_encode_leg(f, pc->id, 0, 0);
 	stream_write(leg->st, f, n);
 	if (!pc->ack_timer || !pc->retry_timer || !pc->bev) {
 		pc_abort(pc, RST_INTERNAL, "out of memory", 1);
@@ -877,7 +877,7 @@ static void provider_leg_first(struct leg *leg)
 	stream_consumed(leg->st, need);
 	struct peer_conn *pc = find_conn(leg->from, f.conn_id);
 	if (!pc) {
-		if (f.value != 0) {
+		if (f.value != 0 || (f.flags & PEER_LEG_RESUME)) {
 			struct stream *st = leg->st;
 			free(leg);
 			peer_refuse(st, RST_REFUSED, "no such connection to resume (it ended here)");
@@ -894,7 +894,7 @@ static void provider_leg_first(struct leg *leg)
 	if (take_peer_leg(pc, leg, f.value) == 0) {
 		leg->rcv_off = pc->delivered;
 		uint8_t out[PEER_FRAME_HEADER + 24];
-		size_t n = peer_encode_leg(out, pc->id, ack_value(pc));
+		size_t n = peer_encode_leg(out, pc->id, ack_value(pc), PEER_LEG_RESUME);
 		pc->ack_sent = ack_value(pc) > pc->ack_sent ? ack_value(pc) : pc->ack_sent;
 		stream_write(leg->st, out, n);
 		count_move(pc, leg);

@@ -1,4 +1,4 @@
-/* One user connection between two agents (doc/AGENT-TO-AGENT.md): the consumer agent's local
+/* One user connection between two agents (doc/DIRECT-PATHS.md): the consumer agent's local
  * socket and the provider agent's connection to its service, joined by a "leg", a stream over
  * the relay or over a direct path. Bytes are numbered end to end and kept by the sender until
  * the other agent acknowledges them, so the connection can move to another leg (relay ->

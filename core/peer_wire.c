@@ -116,7 +116,8 @@ int peer_frame_decode(const uint8_t *buf, size_t len, struct peer_frame *f, cons
 	case PF_LEG:
 		f->conn_id = get_u64(p);
 		f->value = get_u64(p + 8);
-		if (get_u64(p + 16) != 0)
+		f->flags = get_u64(p + 16);
+		if (f->flags & ~(uint64_t)PEER_LEG_RESUME)
 			FAIL("LEG frame: unknown flags");
 		if (f->conn_id == 0)
 			FAIL("LEG frame: connection id 0");
@@ -137,12 +138,12 @@ int peer_frame_decode(const uint8_t *buf, size_t len, struct peer_frame *f, cons
 	return (int)(PEER_FRAME_HEADER + f->length);
 }
 
-size_t peer_encode_leg(uint8_t *out, uint64_t conn_id, uint64_t delivered)
+size_t peer_encode_leg(uint8_t *out, uint64_t conn_id, uint64_t delivered, uint64_t flags)
 {
 	put_header(out, PF_LEG, 24);
 	put_u64(out + 4, conn_id);
 	put_u64(out + 12, delivered);
-	put_u64(out + 20, 0);
+	put_u64(out + 20, flags);
 	return PEER_FRAME_HEADER + 24;
 }
 

@@ -7,7 +7,8 @@
  *   consumer -> server: the agent to reach; server -> provider and direct: the agent it
  *   comes from.
  * Frame:    u8 type | u24 length | payload (length bytes)
- *   LEG   24  conn_id u64 | delivered u64 | flags u64 (0)   first frame each way on a leg
+ *   LEG   24  conn_id u64 | delivered u64 | flags u64   first frame each way on a leg;
+ *             flags: PEER_LEG_RESUME (the sender had a leg for this connection before), others 0
  *   DATA  1..PEER_DATA_MAX bytes of the user's stream, in order from where the leg starts
  *   ACK   8   delivered u64: bytes of the peer's stream written to our local socket
  *   FIN   8   final u64: the sender's stream ends after this many bytes
@@ -26,6 +27,10 @@
 #define PEER_REASON_MAX 256
 #define PEER_FRAME_MAX (PEER_FRAME_HEADER + PEER_DATA_MAX)
 
+/* LEG flags. A provider that no longer knows a connection refuses a LEG with RESUME instead
+ * of taking it for a new one: the service must not see bytes twice. */
+#define PEER_LEG_RESUME 1u
+
 enum peer_frame_type {
 	PF_LEG = 1,
 	PF_DATA = 2,
@@ -40,6 +45,7 @@ struct peer_frame {
 	uint8_t type;
 	uint32_t length;       /* payload bytes */
 	uint64_t conn_id;      /* LEG */
+	uint64_t flags;        /* LEG */
 	uint64_t value;        /* LEG: delivered; ACK: delivered; FIN: final; PING/PONG: opaque */
 	uint32_t code;         /* RST */
 	const uint8_t *data;   /* DATA: the payload; RST: the reason (not NUL-terminated) */
@@ -56,12 +62,12 @@ int peer_preamble_encode(const char *agent, uint8_t *out, size_t cap);
 
 /* Decode one whole frame: bytes consumed (> 0), -EAGAIN when buf holds less than the whole
  * frame (the header alone is validated first, so garbage fails early), -EPROTO (with *err)
- * for an unknown type, a length wrong for the type, or a LEG with flags set. */
+ * for an unknown type, a length wrong for the type, or a LEG with an unknown flag. */
 int peer_frame_decode(const uint8_t *buf, size_t len, struct peer_frame *f, const char **err);
 
 /* Encoders write a whole frame into out and return its length. out must hold
  * PEER_FRAME_HEADER + 24 bytes (LEG), + 8 (ACK, FIN, PING, PONG), + 4 + 256 (RST). */
-size_t peer_encode_leg(uint8_t *out, uint64_t conn_id, uint64_t delivered);
+size_t peer_encode_leg(uint8_t *out, uint64_t conn_id, uint64_t delivered, uint64_t flags);
 size_t peer_encode_u64(uint8_t *out, uint8_t type, uint64_t value);
 size_t peer_encode_rst(uint8_t *out, uint32_t code, const char *reason);
 /* Only the 4-byte header of a DATA frame of len (1..PEER_DATA_MAX) bytes. */

@@ -28,7 +28,6 @@
 
 #define RECORDS_MAX 32          /* attempts remembered per peer for proxyctl */
 #define GO_TIMEOUT_MS 10000     /* from REQUEST to GO, and from OFFER to the start */
-#define PUNCH_TIMEOUT_MS 3000
 #define PING_TIMEOUT_MS 4000 /* under proxyctl's 5 s */
 
 /* One direct attempt, as the core knows it (the transport's handle is `state`). */
@@ -41,6 +40,7 @@ struct proxyd_direct {
 	uint8_t key[32];
 	char peer_candidates[CTL_CANDIDATES_MAX + 1];
 	char candidates[CTL_CANDIDATES_MAX + 1];
+	char allowed[CTL_ALLOWED_MAX + 1]; /* our services the peer may reach (the server's rule) */
 	int gathered, started;
 	uint64_t started_ms;
 	proxyd_timer *timer;      /* waiting for the server */
@@ -60,6 +60,7 @@ struct peer_path {
 	struct session *ds;       /* the direct path's session, NULL while there is none */
 	uint64_t ds_conn_id, ds_since_ms;
 	char ds_path[96];
+	char ds_allowed[CTL_ALLOWED_MAX + 1]; /* our services the server lets it reach directly */
 	struct proxyd_direct *attempt;
 	uint64_t next_try_ms;
 	proxyd_timer *retry_timer;
@@ -185,20 +186,45 @@ static void incoming_drop(struct incoming *in, uint32_t code, const char *reason
 	free(in);
 }
 
+/* Is name in the comma-separated list? NULL name: is the list non-empty? */
+static int list_has(const char *list, const char *name)
+{
+	if (!name)
+		return list[0] != '\0';
+	size_t n = strlen(name);
+	for (const char *p = list; *p;) {
+		size_t k = strcspn(p, ",");
+		if (k == n && strncmp(p, name, n) == 0)
+			return 1;
+		p += k;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
 /* PEER_PING: answer every PING with a PONG until the pinger finishes. */
 static void pong_frames(struct incoming *in)
 {
 	struct evbuffer *buf = stream_input(in->st);
 	for (;;) {
 		size_t len = evbuffer_get_length(buf);
+		if (len < PEER_FRAME_HEADER)
+			break;
+		uint8_t hdr[PEER_FRAME_HEADER];
+		evbuffer_copyout(buf, hdr, sizeof hdr);
+		if (hdr[0] != PF_PING) {
+			incoming_drop(in, RST_PROTOCOL, "a ping stream carries PING frames only");
+			return;
+		}
 		if (len < PEER_FRAME_HEADER + 8)
 			break;
 		struct peer_frame f;
 		const char *err = NULL;
 		int rc = peer_frame_decode(evbuffer_pullup(buf, PEER_FRAME_HEADER + 8),
 					   PEER_FRAME_HEADER + 8, &f, &err);
-		if (rc < 0 || f.type != PF_PING) {
-			incoming_drop(in, RST_PROTOCOL, rc < 0 ? err : "a ping stream carries PING only");
+		if (rc < 0) {
+			incoming_drop(in, RST_PROTOCOL, err ? err : "bad PING frame");
 			return;
 		}
 		evbuffer_drain(buf, (size_t)rc);
@@ -263,6 +289,15 @@ static void in_data(struct stream *st, void *arg)
 	}
 	const struct conf_agent *agt = &pr.conf->agt;
 	const char *svc = in->oh.kind == OPEN_KIND_PEER ? in->oh.service : NULL;
+	/* Over a direct path the server cannot check its rule per stream: it said, when it
+	 * arranged the path, which of our services the other agent may reach. */
+	if (in->direct && !list_has(in->direct->ds_allowed, svc)) {
+		char why[300];
+		snprintf(why, sizeof why, "agent %s may not reach %s on %s (server.relay.allow)",
+			 in->from, svc ? svc : "any service", self_id());
+		incoming_drop(in, RST_REFUSED, why);
+		return;
+	}
 	if (!peer_acl_allows(agt->allow, agt->n_allow, in->from, NULL, svc)) {
 		char why[300];
 		snprintf(why, sizeof why, "agent %s may not reach %s on %s (agent.allow)", in->from,
@@ -424,8 +459,9 @@ static const struct session_cbs ds_cbs = {
 static void attempt_timeout(void *arg)
 {
 	struct proxyd_direct *d = arg;
-	attempt_failed(d, d->attempt ? "server" : "timeout",
-		       d->gathered ? "no answer from the server in time" : "gathering candidates took too long", 1);
+	attempt_failed(d, "timeout",
+		       d->gathered ? "no answer from the server in time" : "gathering candidates took too long",
+		       1);
 }
 
 static struct proxyd_direct *attempt_new(struct peer_path *pp, int initiator)
@@ -485,7 +521,7 @@ static void start_punching(struct proxyd_direct *d)
 		.peer_id = d->pp->id,
 		.peer_candidates = d->peer_candidates,
 		.initiator = d->initiator,
-		.punch_timeout_ms = PUNCH_TIMEOUT_MS,
+		.punch_timeout_ms = 0, /* the transport's direct.punch_timeout */
 	};
 	d->started = 1;
 	loop_timer_stop(d->timer);
@@ -545,6 +581,7 @@ proxyd_conn *peers_host_direct_connected(proxyd_direct *d, void *conn_state,
 	pp->ds_conn_id = conn_id;
 	pp->ds_since_ms = loop_now_ms();
 	snprintf(pp->ds_path, sizeof pp->ds_path, "%s", info && info->address ? info->address : "?");
+	snprintf(pp->ds_allowed, sizeof pp->ds_allowed, "%s", d->allowed);
 	pp->ok++;
 	pp->streak = 0;
 	pr.attempts_ok++;
@@ -580,6 +617,7 @@ void peers_on_control(const struct ctl_msg *m)
 		}
 		memcpy(d->key, m->key, sizeof d->key);
 		snprintf(d->peer_candidates, sizeof d->peer_candidates, "%s", m->candidates);
+		snprintf(d->allowed, sizeof d->allowed, "%s", m->allowed);
 		start_punching(d);
 		return;
 	}
@@ -627,6 +665,7 @@ void peers_on_control(const struct ctl_msg *m)
 	d->attempt = m->attempt;
 	memcpy(d->key, m->key, sizeof d->key);
 	snprintf(d->peer_candidates, sizeof d->peer_candidates, "%s", m->candidates);
+	snprintf(d->allowed, sizeof d->allowed, "%s", m->allowed);
 	log_msg(PROXYD_LOG_INFO, "direct", 0, "direct path offer from %s (attempt %016llx): gathering candidates",
 		m->peer, (unsigned long long)m->attempt);
 }
@@ -851,6 +890,7 @@ void peers_metrics(struct evbuffer *out)
 			    "# HELP proxyd_direct_attempts_total Direct-path attempts this agent took part in.\n"
 			    "# TYPE proxyd_direct_attempts_total counter\n"
 			    "proxyd_direct_attempts_total %llu\n"
+			    "# HELP proxyd_direct_success_total Attempts that ended with a direct path.\n"
 			    "# TYPE proxyd_direct_success_total counter\n"
 			    "proxyd_direct_success_total %llu\n"
 			    "# HELP proxyd_direct_failures_total Failed attempts, by the step that failed.\n"
@@ -871,11 +911,16 @@ void peers_metrics(struct evbuffer *out)
 			    "# HELP proxyd_peer_moves_total Connections moved to another path without a break.\n"
 			    "# TYPE proxyd_peer_moves_total counter\n"
 			    "proxyd_peer_moves_total{to=\"direct\"} %llu\n"
-			    "proxyd_peer_moves_total{to=\"relay\"} %llu\n",
+			    "proxyd_peer_moves_total{to=\"relay\"} %llu\n"
+			    "# HELP proxyd_direct_offers_refused_total Offers from the server this agent declined.\n"
+			    "# TYPE proxyd_direct_offers_refused_total counter\n"
+			    "proxyd_direct_offers_refused_total %llu\n"
+			    "# TYPE proxyd_peer_pings_total counter\nproxyd_peer_pings_total %llu\n",
 			    (unsigned long long)pr.direct_lost, direct_up, (unsigned long long)cs.opened,
 			    (unsigned long long)cs.active_direct, (unsigned long long)cs.active_relay,
 			    (unsigned long long)cs.aborted, (unsigned long long)cs.moved_to_direct,
-			    (unsigned long long)cs.moved_to_relay);
+			    (unsigned long long)cs.moved_to_relay, (unsigned long long)pr.offers_refused,
+			    (unsigned long long)pr.pings);
 }
 
 /* ---- life ---- */

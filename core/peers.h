@@ -1,4 +1,4 @@
-/* The agent's side of agent-to-agent traffic (doc/AGENT-TO-AGENT.md): the paths to each
+/* The agent's side of agent-to-agent traffic (doc/DIRECT-PATHS.md): the paths to each
  * other agent (the relay through the server session, and a direct path when one was
  * proven), the direct attempts that make them (with the udp-punch transport, arranged by the
  * server), the streams other agents open here (access checked with agent.allow), and

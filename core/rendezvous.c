@@ -21,6 +21,7 @@ struct pending {
 	uint64_t id, started_ms;
 	char from[65], to[65];
 	uint8_t key[32];
+	char allowed_back[CTL_ALLOWED_MAX + 1]; /* what `to` may reach on `from`, for GO */
 	proxyd_timer *timer;
 };
 
@@ -97,6 +98,10 @@ static void on_request(const char *from, const struct ctl_msg *m)
 	snprintf(o.candidates, sizeof o.candidates, "%s", m->candidates);
 	memcpy(o.key, p->key, sizeof o.key);
 	o.has_key = 1;
+	/* Each side learns which of its services the other may reach over the direct path, so
+	 * the server's rule holds there as on the relay. */
+	server_allowed_services(from, p->to, o.allowed, sizeof o.allowed);
+	server_allowed_services(p->to, from, p->allowed_back, sizeof p->allowed_back);
 	server_send_ctl(p->to, &o);
 	st.offered++;
 	log_msg(PROXYD_LOG_INFO, "rendezvous", 0, "direct attempt %016llx: %s (%s) -> %s",
@@ -127,6 +132,7 @@ static void on_answer(const char *from, const struct ctl_msg *m)
 	snprintf(g.candidates, sizeof g.candidates, "%s", m->candidates);
 	memcpy(g.key, p->key, sizeof g.key);
 	g.has_key = 1;
+	snprintf(g.allowed, sizeof g.allowed, "%s", p->allowed_back);
 	server_send_ctl(p->from, &g);
 	log_msg(PROXYD_LOG_INFO, "rendezvous", 0, "direct attempt %016llx: %s answered (%s); punch now",
 		(unsigned long long)p->id, from, m->candidates);
@@ -147,9 +153,9 @@ void rendezvous_on_control(const char *from, const struct ctl_msg *m)
 			st.results_ok++;
 		else
 			st.results_failed++;
-		log_msg(PROXYD_LOG_INFO, "rendezvous", 0, "direct attempt %016llx: %s reports %s%s%s after %u ms",
+		log_msg(PROXYD_LOG_INFO, "rendezvous", 0, "direct attempt %016llx: %s reports %s%s after %u ms",
 			(unsigned long long)m->attempt, from, m->code ? "failure at " : "a direct path to ",
-			m->code ? m->step : m->peer, m->code ? "" : "", m->elapsed_ms);
+			m->code ? m->step : m->peer, m->elapsed_ms);
 		break;
 	default:
 		break;

@@ -1,4 +1,4 @@
-/* The server's part in direct paths between agents (doc/AGENT-TO-AGENT.md): it takes an
+/* The server's part in direct paths between agents (doc/DIRECT-PATHS.md): it takes an
  * agent's DIRECT_REQUEST, checks server.relay.allow, hands the other agent an OFFER with a
  * fresh attempt id and punch key, and passes its ANSWER back as GO; the agents then punch
  * at once. RESULTs are counted and logged. The STUN side is the udp-punch transport's

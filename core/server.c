@@ -12,6 +12,7 @@
 #include "loop.h"
 #include "plugins.h"
 #include "port_registry.h"
+#include "peer_acl.h"
 #include "relay.h"
 #include "rendezvous.h"
 #include "session.h"
@@ -511,6 +512,26 @@ struct stream *server_open_stream(const char *agent_id, const char *service, uin
 						  : "the agent takes no new streams now (it is going away, "
 						    "or has as many open as it allows)";
 	return st;
+}
+
+void server_allowed_services(const char *from, const char *to, char *out, size_t cap)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	struct agent_conn *ac = find_ready(to, NULL);
+	if (!ac)
+		return;
+	for (int i = 0; i < ac->n_services; i++) {
+		const char *svc = ac->services[i].name;
+		if (!peer_acl_allows(srv.conf->srv.relay_allow, srv.conf->srv.n_relay_allow, from, to, svc))
+			continue;
+		int w = snprintf(out + used, cap - used, "%s%s", used ? "," : "", svc);
+		if (w < 0 || (size_t)w >= cap - used) {
+			out[used] = '\0';
+			return;
+		}
+		used += (size_t)w;
+	}
 }
 
 int server_send_ctl(const char *agent_id, const struct ctl_msg *m)

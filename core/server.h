@@ -31,6 +31,10 @@ struct stream *server_open_stream(const char *agent_id, const char *service, uin
 struct stream *server_open_peer_stream(const char *agent_id, const struct open_header *oh,
 				       const char **why);
 
+/* The services agent `to` registered that server.relay.allow lets agent `from` reach, as
+ * "a,b,c" (empty when none) in out. */
+void server_allowed_services(const char *from, const char *to, char *out, size_t cap);
+
 /* Send a control message to a registered agent (the rendezvous); -ENOENT when offline. */
 struct ctl_msg;
 int server_send_ctl(const char *agent_id, const struct ctl_msg *m);

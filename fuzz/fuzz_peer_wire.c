@@ -105,7 +105,7 @@ static size_t reencode(const struct peer_frame *f, uint8_t *out)
 {
 	switch (f->type) {
 	case PF_LEG:
-		return peer_encode_leg(out, f->conn_id, f->value);
+		return peer_encode_leg(out, f->conn_id, f->value, f->flags);
 	case PF_DATA:
 		peer_encode_data_header(out, f->data_len);
 		memcpy(out + PEER_FRAME_HEADER, f->data, f->data_len);

@@ -248,7 +248,7 @@ static void peer_wire_corpus(void)
 	save("peer_wire", "00-preamble");
 
 	put(p, (size_t)n);
-	put(p, peer_encode_leg(p, 1, 0));
+	put(p, peer_encode_leg(p, 1, 0, 0));
 	peer_encode_data_header(p, 18);
 	put(p, PEER_FRAME_HEADER);
 	put("GET / HTTP/1.1\r\n\r\n", 18);
@@ -256,7 +256,7 @@ static void peer_wire_corpus(void)
 	put(p, peer_encode_u64(p, PF_FIN, 18));
 	save("peer_wire", "01-connection");
 
-	put(p, peer_encode_leg(p, 0x0123456789abcdefull, 1048576));
+	put(p, peer_encode_leg(p, 0x0123456789abcdefull, 1048576, 0));
 	put(p, peer_encode_u64(p, PF_PING, 0x1122334455667788ull));
 	put(p, peer_encode_u64(p, PF_PONG, 0x1122334455667788ull));
 	save("peer_wire", "02-resumed-leg-ping-pong");
@@ -265,7 +265,7 @@ static void peer_wire_corpus(void)
 	if (n < 0)
 		abort();
 	put(p, (size_t)n);
-	put(p, peer_encode_leg(p, 9, 0));
+	put(p, peer_encode_leg(p, 9, 0, 0));
 	put(p, peer_encode_rst(p, 3, "agent.allow: laptop may not reach 'ssh'"));
 	save("peer_wire", "03-refused");
 

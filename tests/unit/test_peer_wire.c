@@ -147,7 +147,7 @@ static void preamble_rejected(void **state)
 
 static void leg_round_trip(void **state)
 {
-	size_t n = peer_encode_leg(buf, 0x0102030405060708ull, 0xfffffffffffffffeull);
+	size_t n = peer_encode_leg(buf, 0x0102030405060708ull, 0xfffffffffffffffeull, 0);
 	assert_int_equal(n, PEER_FRAME_HEADER + 24);
 	const uint8_t want[] = {PF_LEG, 0, 0, 24, 1, 2, 3, 4, 5, 6, 7, 8,
 				0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
@@ -162,7 +162,7 @@ static void leg_round_trip(void **state)
 	all_prefixes_again(n);
 
 	/* delivered 0 on a fresh leg is fine */
-	n = peer_encode_leg(buf, 1, 0);
+	n = peer_encode_leg(buf, 1, 0, 0);
 	assert_int_equal(peer_frame_decode(buf, n, &f, &err), (int)n);
 	assert_true(f.conn_id == 1 && f.value == 0);
 }
@@ -251,7 +251,7 @@ static void rst_round_trip(void **state)
 static void frames_in_a_row(void **state)
 {
 	size_t off = 0;
-	off += peer_encode_leg(buf + off, 42, 100);
+	off += peer_encode_leg(buf + off, 42, 100, PEER_LEG_RESUME);
 	peer_encode_data_header(buf + off, 3);
 	memcpy(buf + off + PEER_FRAME_HEADER, "abc", 3);
 	off += PEER_FRAME_HEADER + 3;
@@ -337,16 +337,16 @@ static void wrong_lengths(void **state)
 static void leg_rejected(void **state)
 {
 	/* flags set: any bit */
-	static const uint64_t flags[] = {1, 0x100, 0x8000000000000000ull, UINT64_MAX};
+	static const uint64_t flags[] = {2, 0x100, 0x8000000000000000ull, UINT64_MAX};
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
-		size_t n = peer_encode_leg(buf, 5, 10);
+		size_t n = peer_encode_leg(buf, 5, 10, 0);
 		put_u64(buf + PEER_FRAME_HEADER + 16, flags[i]);
 		expect_proto_frame(n, "LEG frame: unknown flags");
 		/* still incomplete one byte short: the payload is checked only once whole */
 		assert_int_equal(peer_frame_decode(buf, n - 1, &f, &err), -EAGAIN);
 	}
 	/* connection id 0 */
-	size_t n = peer_encode_leg(buf, 0, 10);
+	size_t n = peer_encode_leg(buf, 0, 10, 0);
 	expect_proto_frame(n, "LEG frame: connection id 0");
 	assert_int_equal(peer_frame_decode(buf, n - 1, &f, &err), -EAGAIN);
 }
