@@ -1,5 +1,6 @@
 /* agent.connect listeners: see consumer.h. */
 #include "config.h"
+#include "sock_addr.h"
 #include "consumer.h"
 #include "log.h"
 #include "loop.h"
@@ -27,16 +28,8 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 		      int salen, void *arg)
 {
 	struct consumer_port *p = arg;
-	char client[64] = "?", ip[48];
-	if (sa->sa_family == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)sa;
-		evutil_inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
-		snprintf(client, sizeof client, "%s:%d", ip, ntohs(in->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
-		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
-		snprintf(client, sizeof client, "[%s]:%d", ip, ntohs(in6->sin6_port));
-	}
+	char client[64];
+	sock_addr_text(sa, client, sizeof client);
 	struct bufferevent *bev = bufferevent_socket_new(loop_base(), fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!bev) {
 		evutil_closesocket(fd);

@@ -1,6 +1,7 @@
 /* HTTP(S) listeners (see http_edge.h). */
 #include "config.h"
 #include "http_edge.h"
+#include "sock_addr.h"
 #include "host_api.h"
 #include "http_conn.h"
 #include "http_head.h"
@@ -57,28 +58,13 @@ int http_edge_draining(void)
 	return draining;
 }
 
-static void format_peer(const struct sockaddr *sa, char *out, size_t cap)
-{
-	char ip[48];
-	snprintf(out, cap, "?");
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-		evutil_inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
-		snprintf(out, cap, "%s:%d", ip, ntohs(in->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
-		snprintf(out, cap, "[%s]:%d", ip, ntohs(in6->sin6_port));
-	}
-}
-
 static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct sockaddr *sa, int salen,
 		      void *arg)
 {
 	struct http_listener *l = arg;
 	uint64_t conn_id = host_next_conn_id();
 	char client[64];
-	format_peer(sa, client, sizeof client);
+	sock_addr_text(sa, client, sizeof client);
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (l->tls) {

@@ -1,5 +1,6 @@
 /* tcp = ( { listen = "0.0.0.0:2222"; agent = "agent-1"; service = "ssh"; } ) */
 #include "config.h"
+#include "sock_addr.h"
 #include "tcp_edge.h"
 #include "host_api.h"
 #include "json_out.h"
@@ -34,17 +35,8 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 {
 	struct tcp_port *p = arg;
 	uint64_t conn_id = host_next_conn_id();
-	char client[64] = "?";
-	char ip[48];
-	if (sa->sa_family == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)sa;
-		evutil_inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
-		snprintf(client, sizeof client, "%s:%d", ip, ntohs(in->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
-		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
-		snprintf(client, sizeof client, "[%s]:%d", ip, ntohs(in6->sin6_port));
-	}
+	char client[64];
+	sock_addr_text(sa, client, sizeof client);
 	const char *why = NULL;
 	struct stream *st = server_open_stream(p->agent, p->service, OPEN_KIND_TCP, client, &why);
 	if (!st) {
