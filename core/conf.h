@@ -88,6 +88,7 @@ struct conf_connect {
 	const char *listen;  /* as written */
 	char resolved[128];  /* numeric ip:port */
 	int direct;          /* try a direct path to that agent (needs agent.direct) */
+	int index;           /* its place in agent.connect, for messages */
 	const proxyd_cfg *node;
 };
 

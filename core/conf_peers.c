@@ -26,28 +26,30 @@ static int read_rule(const proxyd_cfg *e, const char *where, int i, int with_to,
 			  where, i, with_to ? " to = \"agent-b\";" : "");
 		return -1;
 	}
-	if (cfg_get_string(e, "from", &r->from) != 0) {
+	/* Every key is read before any is judged, so one mistake is one error, not also
+	 * "unknown key" for the keys after it. */
+	int has_from = cfg_get_string(e, "from", &r->from) == 0;
+	int has_to = with_to && cfg_get_string(e, "to", &r->to) == 0;
+	const proxyd_cfg *svcs = cfg_get_child(e, "services");
+	int bad = 0;
+	if (!has_from) {
 		cfg_error(e, "%s[%d]: 'from' (an agent id, or \"*\" for any agent) is required", where, i);
-		return -1;
-	}
-	if (!valid_agent_pattern(r->from)) {
+		bad = 1;
+	} else if (!valid_agent_pattern(r->from)) {
 		cfg_error(cfg_get_child(e, "from"), "%s[%d]: from '%s': expected an agent id or \"*\"",
 			  where, i, r->from);
+		bad = 1;
+	}
+	if (with_to && !has_to) {
+		cfg_error(e, "%s[%d]: 'to' (an agent id, or \"*\" for any agent) is required", where, i);
+		bad = 1;
+	} else if (with_to && !valid_agent_pattern(r->to)) {
+		cfg_error(cfg_get_child(e, "to"), "%s[%d]: to '%s': expected an agent id or \"*\"", where,
+			  i, r->to);
+		bad = 1;
+	}
+	if (bad)
 		return -1;
-	}
-	if (with_to) {
-		if (cfg_get_string(e, "to", &r->to) != 0) {
-			cfg_error(e, "%s[%d]: 'to' (an agent id, or \"*\" for any agent) is required",
-				  where, i);
-			return -1;
-		}
-		if (!valid_agent_pattern(r->to)) {
-			cfg_error(cfg_get_child(e, "to"), "%s[%d]: to '%s': expected an agent id or \"*\"",
-				  where, i, r->to);
-			return -1;
-		}
-	}
-	const proxyd_cfg *svcs = cfg_get_child(e, "services");
 	if (!svcs)
 		return 0; /* every service */
 	if (!cfg_is_list(svcs) || cfg_count(svcs) == 0) {
@@ -107,6 +109,7 @@ static void read_connect(struct conf *c, const proxyd_cfg *list)
 		struct conf_connect *cc = &agt->connect[agt->n_connect];
 		memset(cc, 0, sizeof *cc);
 		cc->node = e;
+		cc->index = i;
 		cc->direct = 1;
 		if (!cfg_is_group(e)) {
 			cfg_error(e, "agent.connect[%d]: expected a group { agent = ...; service = ...; "
@@ -151,7 +154,7 @@ static void read_connect(struct conf *c, const proxyd_cfg *list)
 			if (strcmp(agt->connect[j].resolved, cc->resolved) == 0) {
 				cfg_error(cfg_get_child(e, "listen"),
 					  "agent.connect[%d]: listen %s is used by agent.connect[%d] too", i,
-					  cc->listen, j);
+					  cc->listen, agt->connect[j].index);
 				bad = 1;
 			}
 		if (!bad)

@@ -133,6 +133,8 @@ int up_direct_cfg_check_files(const struct proxyd_host *host, const proxyd_cfg *
 	} files[] = {{"cert", c->cert}, {"key", c->key}, {"ca", c->ca}};
 	int unreadable = 0;
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		if (!files[i].path)
+			continue; /* missing: reported by up_direct_cfg_read */
 		FILE *f = fopen(files[i].path, "r");
 		if (f) {
 			fclose(f);
@@ -142,7 +144,7 @@ int up_direct_cfg_check_files(const struct proxyd_host *host, const proxyd_cfg *
 				files[i].key, files[i].path, strerror(errno));
 		unreadable++;
 	}
-	if (unreadable)
+	if (unreadable || !c->cert || !c->key || !c->ca)
 		return -EINVAL;
 	/* both roles load the same files; the server role also needs the CA */
 	struct quic_config qc;

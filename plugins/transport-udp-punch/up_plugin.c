@@ -73,8 +73,9 @@ static int up_check(void *state, const proxyd_cfg *entry, int role)
 	}
 	struct up_direct_cfg c;
 	int rc = up_direct_cfg_read(p->host, entry, &c);
-	if (rc == 0)
-		rc = up_direct_cfg_check_files(p->host, entry, &c);
+	/* The files are checked even when another key is wrong: all problems at once. */
+	if (rc != -ENOMEM && up_direct_cfg_check_files(p->host, entry, &c) < 0)
+		rc = -EINVAL;
 	up_direct_cfg_clear(&c);
 	return rc;
 }
