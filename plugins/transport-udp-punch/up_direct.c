@@ -137,7 +137,7 @@ static void finish_failed(struct up_direct *t, const char *step, const char *rea
 {
 	struct up_plugin *p = t->p;
 	proxyd_direct *d = t->d;
-	UP_LOG(p, PROXYD_LOG_WARN, t->conn_id, "direct attempt %llu%s%s failed at %s after %llu ms: %s",
+	UP_LOG(p, PROXYD_LOG_WARN, t->conn_id, "direct attempt %016llx%s%s failed at %s after %llu ms: %s",
 	       (unsigned long long)t->attempt_id, t->peer_id ? " to " : "",
 	       t->peer_id ? t->peer_id : "", step,
 	       (unsigned long long)(up_now_ms() - t->t0_ms), reason);
@@ -871,7 +871,7 @@ int up_direct_start(void *direct_state, const struct proxyd_direct_attempt *a)
 		return 0;
 	}
 	UP_LOG(p, PROXYD_LOG_INFO, t->conn_id,
-	       "direct: attempt %llu: punching from udp %s towards %s at %s for %u ms (we %s)",
+	       "direct: attempt %016llx: punching from udp %s towards %s at %s for %u ms (we %s)",
 	       (unsigned long long)t->attempt_id, t->local, t->peer_id, a->peer_candidates,
 	       t->punch_timeout_ms, t->initiator ? "dial" : "accept");
 	arm(t->deadline, t->punch_timeout_ms);
@@ -886,7 +886,7 @@ void up_direct_cancel(void *direct_state)
 	struct up_direct *t = direct_state;
 	if (!t)
 		return;
-	UP_LOG(t->p, PROXYD_LOG_DEBUG, t->conn_id, "direct attempt %llu cancelled",
+	UP_LOG(t->p, PROXYD_LOG_DEBUG, t->conn_id, "direct attempt %016llx cancelled",
 	       (unsigned long long)t->attempt_id);
 	if (t->busy) {
 		/* inside our own host call: freed when it returns */
