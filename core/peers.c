@@ -743,20 +743,20 @@ static void ping_send(struct pinger *p)
 	stream_write(p->st, f, n);
 }
 
-static void ping_data(struct stream *st, void *arg)
+/* Read the PONGs that arrived; 0 once the pinger is finished (and freed). */
+static int ping_read(struct pinger *p)
 {
-	struct pinger *p = arg;
-	struct evbuffer *buf = stream_input(st);
-	while (!p->done && evbuffer_get_length(buf) >= PEER_FRAME_HEADER) {
+	struct evbuffer *buf = stream_input(p->st);
+	while (evbuffer_get_length(buf) >= PEER_FRAME_HEADER) {
 		uint8_t hdr[PEER_FRAME_HEADER];
 		evbuffer_copyout(buf, hdr, sizeof hdr);
 		size_t need = PEER_FRAME_HEADER + ((size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3]);
 		if (need > PEER_FRAME_MAX) {
 			ping_finish(p, "bad frame from the other side");
-			return;
+			return 0;
 		}
 		if (evbuffer_get_length(buf) < need)
-			return;
+			return 1;
 		struct peer_frame f;
 		int rc = peer_frame_decode(evbuffer_pullup(buf, (ev_ssize_t)need), need, &f, NULL);
 		if (rc > 0 && f.type == PF_RST) {
@@ -766,27 +766,32 @@ static void ping_data(struct stream *st, void *arg)
 				reason[k] = f.data[k] >= 0x20 && f.data[k] < 0x7f ? (char)f.data[k] : '?';
 			reason[k] = '\0';
 			ping_finish(p, reason);
-			return;
+			return 0;
 		}
 		evbuffer_drain(buf, need);
-		stream_consumed(st, need);
+		stream_consumed(p->st, need);
 		if (rc < 0 || f.type != PF_PONG || f.value != p->sent_ns)
 			continue;
 		if (p->got < (int)(sizeof p->rtt_ms / sizeof p->rtt_ms[0]))
 			p->rtt_ms[p->got++] = (double)(now_ns() - p->sent_ns) / 1e6;
-		if (p->got >= p->count)
+		if (p->got >= p->count) {
 			ping_finish(p, NULL);
-		else
-			ping_send(p);
+			return 0;
+		}
+		ping_send(p);
 	}
+	return 1;
+}
+
+static void ping_data(struct stream *st, void *arg)
+{
+	ping_read(arg);
 }
 
 static void ping_fin(struct stream *st, void *arg)
 {
-	ping_data(st, arg);
-	struct pinger *p = arg;
-	if (!p->done)
-		ping_finish(p, "the other agent closed the ping stream");
+	if (ping_read(arg))
+		ping_finish(arg, "the other agent closed the ping stream");
 }
 
 static void ping_reset(struct stream *st, void *arg, uint32_t code, const char *reason)
