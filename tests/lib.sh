@@ -150,6 +150,41 @@ assert_matches() {
 	grep -qE -- "$3" "$2" || fail "$1" "a line matching /$3/" "$(cat "$2")"
 }
 
+# check_bad_config SRC [PROXYD-ARGS...]: SRC (a .conf whose "# expect: LINE: MESSAGE" comments
+# say what is wrong with it) is copied into $TMP and checked with proxyd -t ARGS: it must exit
+# 1 and report exactly those errors, each at its line (no knock-on noise, none missing), and
+# count them in its summary. config_errors.sh, quic_config.sh and peer_config.sh run their
+# tests/configs/bad-*/ files through it.
+check_bad_config() {
+	_src=$1
+	shift
+	[ -f "$_src" ] || fail "bad configuration $_src" "a .conf file" "none"
+	_name=${_src##*/}
+	step "$_name"
+	_conf=$TMP/$_name
+	cp "$_src" "$_conf"
+	sed -n 's/^# expect: //p' "$_conf" >"$TMP/expect"
+	_n_expect=$(wc -l <"$TMP/expect")
+	[ "$_n_expect" -gt 0 ] || fail "$_name has expectations" "'# expect: LINE: message' comments" \
+		"$(cat "$_conf")"
+	run_proxyd "$TMP/out" "$TMP/err" -t -c "$_conf" "$@"
+	assert_exit "proxyd -t -c $_name" 1 "$RC" "$TMP/out" "$TMP/err"
+	assert_not_contains "$_name is not OK" "$TMP/out" "configuration OK"
+	while IFS= read -r _e; do
+		_line=${_e%%:*}
+		_msg=${_e#*: }
+		case $_line in
+		'' | *[!0-9]*) fail "$_name: expectation '$_e'" "# expect: LINE: message" "$_e" ;;
+		esac
+		# The message is reported at its line, whatever else the line says around it.
+		grep -F -- "$_conf:$_line: " "$TMP/err" | grep -qF -- "$_msg" ||
+			fail "$_name: error reported at line $_line" "$_conf:$_line: ...$_msg..." "$(cat "$TMP/err")"
+	done <"$TMP/expect"
+	_n_got=$(grep -c "^$_conf:[0-9][0-9]*: " "$TMP/err")
+	assert_eq "$_name: number of file:line errors" "$_n_expect" "$_n_got"
+	assert_contains "$_name: the summary counts them" "$TMP/err" "$_conf: $_n_expect error(s)"
+}
+
 # ---- running proxyd ----
 
 # run_proxyd OUT ERR ARGS...: run proxyd to completion (at most 30 s); sets RC.

@@ -26,37 +26,8 @@ fi
 
 n_files=0
 for src in $BAD; do
-	[ -f "$src" ] || fail "bad configurations in $src" "*.conf files" "none"
-	name=${src##*/}
-	step "$name"
-	conf=$TMP/$name
-	cp "$src" "$conf"
+	check_bad_config "$src" --plugin-dir "$TMP/plugins"
 	n_files=$((n_files + 1))
-
-	sed -n 's/^# expect: //p' "$conf" >"$TMP/expect"
-	n_expect=$(wc -l <"$TMP/expect")
-	[ "$n_expect" -gt 0 ] || fail "$name has expectations" "'# expect: LINE: message' comments" \
-		"$(cat "$conf")"
-
-	run_proxyd "$TMP/out" "$TMP/err" -t -c "$conf" --plugin-dir "$TMP/plugins"
-	assert_exit "proxyd -t -c $name" 1 "$RC" "$TMP/out" "$TMP/err"
-	assert_not_contains "$name is not OK" "$TMP/out" "configuration OK"
-
-	while IFS= read -r e; do
-		line=${e%%:*}
-		msg=${e#*: }
-		case $line in
-		'' | *[!0-9]*) fail "$name: expectation '$e'" "# expect: LINE: message" "$e" ;;
-		esac
-		# The message is reported at its line, whatever else the line says around it.
-		grep -F -- "$conf:$line: " "$TMP/err" | grep -qF -- "$msg" ||
-			fail "$name: error reported at line $line" "$conf:$line: ...$msg..." "$(cat "$TMP/err")"
-	done <"$TMP/expect"
-
-	# Exactly the expected errors: no knock-on noise, no missing ones.
-	n_got=$(grep -c "^$conf:[0-9][0-9]*: " "$TMP/err")
-	assert_eq "$name: number of file:line errors" "$n_expect" "$n_got"
-	assert_contains "$name: the summary counts them" "$TMP/err" "$conf: $n_expect error(s)"
 done
 [ $n_files -ge 10 ] || fail "bad configurations found" "at least 10" "$n_files"
 

@@ -26,24 +26,8 @@ done
 
 n_files=0
 for src in "$top_srcdir"/tests/configs/bad-peer/*.conf; do
-	[ -f "$src" ] || fail "bad configurations in tests/configs/bad-peer" "*.conf files" "none"
-	name=${src##*/}
-	step "$name"
-	conf=$TMP/$name
-	cp "$src" "$conf"
+	check_bad_config "$src" --plugin-dir "$TCP_DIR" --plugin-dir "$PUNCH_DIR"
 	n_files=$((n_files + 1))
-	sed -n 's/^# expect: //p' "$conf" >"$TMP/expect"
-	n_expect=$(wc -l <"$TMP/expect")
-	run_proxyd "$TMP/out" "$TMP/err" -t -c "$conf" --plugin-dir "$TCP_DIR" --plugin-dir "$PUNCH_DIR"
-	assert_exit "proxyd -t -c $name" 1 "$RC" "$TMP/out" "$TMP/err"
-	while IFS= read -r e; do
-		line=${e%%:*}
-		msg=${e#*: }
-		grep -F -- "$conf:$line: " "$TMP/err" | grep -qF -- "$msg" ||
-			fail "$name: error reported at line $line" "$conf:$line: ...$msg..." "$(cat "$TMP/err")"
-	done <"$TMP/expect"
-	n_got=$(grep -c "^$conf:[0-9][0-9]*: " "$TMP/err")
-	assert_eq "$name: number of file:line errors" "$n_expect" "$n_got"
 done
 [ $n_files -ge 5 ] || fail "bad agent-to-agent configurations found" "at least 5" "$n_files"
 exit 0
