@@ -8,26 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* An integer in [min, max]; 1 when set, 0 when absent, -1 after an error. what describes
- * the value for the error message. */
-static int read_int(struct reader *r, const char *key, long long min, long long max,
-		    const char *what, int *out)
-{
-	long long v;
-	int rc = r->host->cfg_int(r->entry, key, &v);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc < 0) {
-		r->errors++;
-		return -1;
-	}
-	if (v < min || v > max) {
-		ERR_AT(r, key, "%s: expected %s (%lld to %lld), got %lld", key, what, min, max, v);
-		return -1;
-	}
-	*out = (int)v;
-	return 1;
-}
 
 static void read_address(struct reader *r, struct qt_endpoint *ep, const char *example)
 {
@@ -72,10 +52,15 @@ static void read_congestion(struct reader *r, struct qt_endpoint *ep)
 
 static void read_timers(struct reader *r, struct qt_endpoint *ep)
 {
+	long long v;
 	int ka = read_int(r, "keepalive", 0, QT_MAX_TIMEOUT,
-			  "seconds between PINGs on a quiet connection, 0 for none", &ep->keepalive);
+			  "seconds between PINGs on a quiet connection, 0 for none", &v);
+	if (ka > 0)
+		ep->keepalive = (int)v;
 	int idle = read_int(r, "idle_timeout", 1, QT_MAX_TIMEOUT,
-			    "seconds of silence before a connection is given up", &ep->idle_timeout);
+			    "seconds of silence before a connection is given up", &v);
+	if (idle > 0)
+		ep->idle_timeout = (int)v;
 	/* A PING that never comes before the idle timeout keeps nothing alive. */
 	if (ka >= 0 && idle >= 0 && ep->keepalive > 0 && ep->keepalive >= ep->idle_timeout)
 		ERR_AT(r, ka > 0 ? "keepalive" : "idle_timeout",
@@ -146,7 +131,7 @@ static void read_agent(struct reader *r, struct qt_endpoint *ep)
 	int cert = read_file(r, "cert", &ep->cert);
 	int key = read_file(r, "key", &ep->key);
 	read_server_name(r, ep);
-	int port = 0;
+	long long port;
 	if (read_int(r, "local_port", 1, 65535, "a UDP port number", &port) > 0)
 		ep->local_port = (uint16_t)port;
 	if (ca == 0)

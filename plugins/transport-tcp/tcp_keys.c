@@ -14,6 +14,25 @@ const proxyd_cfg *node_of(struct reader *r, const char *key)
 	return n ? n : r->entry;
 }
 
+int read_int(struct reader *r, const char *key, long long min, long long max, const char *what,
+	     long long *out)
+{
+	long long v;
+	int rc = r->host->cfg_int(r->entry, key, &v);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0) {
+		r->errors++;
+		return -1;
+	}
+	if (v < min || v > max) {
+		ERR_AT(r, key, "%s: expected %s (%lld to %lld), got %lld", key, what, min, max, v);
+		return -1;
+	}
+	*out = v;
+	return 1;
+}
+
 /* 1 when set, 0 when absent, -1 after an error was recorded. */
 int read_string(struct reader *r, const char *key, const char **out)
 {

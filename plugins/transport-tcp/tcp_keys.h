@@ -24,6 +24,10 @@ const proxyd_cfg *node_of(struct reader *r, const char *key);
 
 /* 1 when set, 0 when absent, -1 after an error was recorded. */
 int read_string(struct reader *r, const char *key, const char **out);
+/* An integer in [min, max]; 1, 0 or -1 as read_string. what describes the value for the error
+ * message ("a UDP port number"). */
+int read_int(struct reader *r, const char *key, long long min, long long max, const char *what,
+	     long long *out);
 /* A file name resolved against the config file's directory, strdup()ed into *out; 1, 0 or
  * -1 as read_string. */
 int read_file(struct reader *r, const char *key, char **out);

@@ -16,23 +16,13 @@ static void read_transport(struct reader *r)
 		ERR_AT(r, "transport", "transport: expected \"%s\", got \"%s\"", UP_NAME, v);
 }
 
-static int read_ms(struct reader *r, const char *key, long long min, long long max,
-		   const char *what, unsigned *out)
+/* An integer key in [min, max] into *out (left alone when the key is absent or wrong). */
+static void read_uint(struct reader *r, const char *key, long long min, long long max,
+		      const char *what, unsigned *out)
 {
 	long long v;
-	int rc = r->host->cfg_int(r->entry, key, &v);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc < 0) {
-		r->errors++;
-		return -1;
-	}
-	if (v < min || v > max) {
-		ERR_AT(r, key, "%s: expected %s (%lld to %lld), got %lld", key, what, min, max, v);
-		return -1;
-	}
-	*out = (unsigned)v;
-	return 1;
+	if (read_int(r, key, min, max, what, &v) > 0)
+		*out = (unsigned)v;
 }
 
 static void read_stun(struct reader *r, struct up_direct_cfg *c)
@@ -101,9 +91,9 @@ int up_direct_cfg_read(const struct proxyd_host *host, const proxyd_cfg *cfg,
 	if (ca == 0)
 		ERR_AT(&r, "ca", "ca: required: the PEM CA file that signs every agent's "
 				 "certificate (direct connections are mutual TLS)");
-	read_ms(&r, "punch_timeout", 100, 60000, "milliseconds of punching before giving up",
+	read_uint(&r, "punch_timeout", 100, 60000, "milliseconds of punching before giving up",
 		&out->punch_timeout_ms);
-	read_ms(&r, "idle_timeout", 2, 600,
+	read_uint(&r, "idle_timeout", 2, 600,
 		"seconds of silence before a direct connection is given up", &out->idle_timeout_s);
 	if (r.nomem)
 		return -ENOMEM;
