@@ -457,7 +457,7 @@ static void pc_read_leg(struct peer_conn *pc, struct leg *leg)
 			break;
 		uint8_t hdr[PEER_FRAME_HEADER];
 		evbuffer_copyout(in, hdr, sizeof hdr);
-		size_t need = PEER_FRAME_HEADER + ((size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3]);
+		size_t need = peer_frame_size(hdr);
 		if (need > PEER_FRAME_MAX) {
 			pc_abort(pc, RST_PROTOCOL, "peer frame too long", 1);
 			return;
@@ -512,10 +512,7 @@ static void pc_read_leg(struct peer_conn *pc, struct leg *leg)
 			break;
 		case PF_RST: {
 			char reason[PEER_REASON_MAX + 1];
-			size_t k;
-			for (k = 0; k < f.data_len; k++)
-				reason[k] = f.data[k] >= 0x20 && f.data[k] < 0x7f ? (char)f.data[k] : '?';
-			reason[k] = '\0';
+			peer_rst_reason(&f, reason);
 			evbuffer_drain(in, need);
 			stream_consumed(leg->st, need);
 			if (leg == pc->next_leg && pc->leg) {

@@ -174,6 +174,19 @@ void peer_encode_data_header(uint8_t out[PEER_FRAME_HEADER], size_t len)
 	put_header(out, PF_DATA, len);
 }
 
+size_t peer_frame_size(const uint8_t hdr[PEER_FRAME_HEADER])
+{
+	return PEER_FRAME_HEADER + ((size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3]);
+}
+
+void peer_rst_reason(const struct peer_frame *f, char *out)
+{
+	size_t n = f->type == PF_RST && f->data_len <= PEER_REASON_MAX ? f->data_len : 0;
+	for (size_t k = 0; k < n; k++)
+		out[k] = f->data[k] >= 0x20 && f->data[k] < 0x7f ? (char)f->data[k] : '?';
+	out[n] = '\0';
+}
+
 const char *peer_frame_name(uint8_t type)
 {
 	static const char *const names[] = {"?", "LEG", "DATA", "ACK", "FIN", "RST", "PING", "PONG"};

@@ -73,6 +73,14 @@ size_t peer_encode_rst(uint8_t *out, uint32_t code, const char *reason);
 /* Only the 4-byte header of a DATA frame of len (1..PEER_DATA_MAX) bytes. */
 void peer_encode_data_header(uint8_t out[PEER_FRAME_HEADER], size_t len);
 
+/* The whole frame's length from its 4 header bytes (to know when it has all arrived; it may
+ * exceed PEER_FRAME_MAX, which the decoder then refuses). */
+size_t peer_frame_size(const uint8_t hdr[PEER_FRAME_HEADER]);
+
+/* An RST frame's reason as printable ASCII for a log line, NUL-terminated (out holds
+ * PEER_REASON_MAX + 1 bytes): the other agent's text, every other byte shown as '?'. */
+void peer_rst_reason(const struct peer_frame *f, char *out);
+
 const char *peer_frame_name(uint8_t type);
 
 #endif

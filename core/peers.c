@@ -750,7 +750,7 @@ static int ping_read(struct pinger *p)
 	while (evbuffer_get_length(buf) >= PEER_FRAME_HEADER) {
 		uint8_t hdr[PEER_FRAME_HEADER];
 		evbuffer_copyout(buf, hdr, sizeof hdr);
-		size_t need = PEER_FRAME_HEADER + ((size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3]);
+		size_t need = peer_frame_size(hdr);
 		if (need > PEER_FRAME_MAX) {
 			ping_finish(p, "bad frame from the other side");
 			return 0;
@@ -761,10 +761,7 @@ static int ping_read(struct pinger *p)
 		int rc = peer_frame_decode(evbuffer_pullup(buf, (ev_ssize_t)need), need, &f, NULL);
 		if (rc > 0 && f.type == PF_RST) {
 			char reason[PEER_REASON_MAX + 1];
-			size_t k;
-			for (k = 0; k < f.data_len; k++)
-				reason[k] = f.data[k] >= 0x20 && f.data[k] < 0x7f ? (char)f.data[k] : '?';
-			reason[k] = '\0';
+			peer_rst_reason(&f, reason);
 			ping_finish(p, reason);
 			return 0;
 		}

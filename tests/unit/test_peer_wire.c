@@ -365,6 +365,24 @@ static void names(void **state)
 	assert_non_null(peer_frame_name(0));
 }
 
+/* The frame size from the header alone, and an RST reason made safe for a log line. */
+static void size_and_reason(void **state)
+{
+	size_t n = peer_encode_rst(buf, 3, "no \x01way\x7f");
+	assert_int_equal(peer_frame_size(buf), n);
+	assert_int_equal(peer_frame_decode(buf, n, &f, NULL), (int)n);
+	char reason[PEER_REASON_MAX + 1];
+	peer_rst_reason(&f, reason);
+	assert_string_equal(reason, "no ?way?");
+	n = peer_encode_u64(buf, PF_ACK, 7);
+	assert_int_equal(peer_frame_size(buf), n);
+	assert_int_equal(peer_frame_decode(buf, n, &f, NULL), (int)n);
+	peer_rst_reason(&f, reason); /* not an RST: empty */
+	assert_string_equal(reason, "");
+	const uint8_t big[PEER_FRAME_HEADER] = {PF_DATA, 0xff, 0xff, 0xff};
+	assert_int_equal(peer_frame_size(big), PEER_FRAME_HEADER + 0xffffff);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +397,7 @@ int main(void)
 		cmocka_unit_test_setup(wrong_lengths, setup),
 		cmocka_unit_test_setup(leg_rejected, setup),
 		cmocka_unit_test_setup(names, setup),
+		cmocka_unit_test_setup(size_and_reason, setup),
 	};
 	return cmocka_run_group_tests_name("peer_wire", tests, NULL, NULL);
 }
